@@ -1,0 +1,171 @@
+"""Settings shared by every environment. Secrets and hosts come from the environment."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("GONGHUI_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = False
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "gonghui.core",
+    "gonghui.accounts",
+    "gonghui.orgs",
+    "gonghui.analytics",
+    "gonghui.portal",
+    "gonghui.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "gonghui.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "gonghui" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'gonghui.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+# Read replicas (streaming replicas of the primary). Reads go there through the router in
+# gonghui.core.dbrouter; writes and reads inside a transaction stay on the primary.
+for _i, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    DATABASES[f"replica{_i + 1}"] = dj_database_url.parse(_url, conn_max_age=60)
+    DATABASES[f"replica{_i + 1}"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["gonghui.core.dbrouter.PrimaryReplicaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "console:login"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    }
+}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "gonghui" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- Gonghui -------------------------------------------------------------------------------
+# Key for personal data: HMAC lookups (phones, ID numbers) and Fernet encryption at rest.
+GONGHUI_PII_KEY = os.environ.get("GONGHUI_PII_KEY", "")
+# SMS gateway: a dotted path to a class implementing gonghui.accounts.sms.SmsGateway.
+GONGHUI_SMS_GATEWAY = os.environ.get("GONGHUI_SMS_GATEWAY", "gonghui.accounts.sms.OutboxGateway")
+GONGHUI_SMS_CODE_TTL_SECONDS = 300
+GONGHUI_SMS_CODE_MAX_ATTEMPTS = 5
+# Rate limits: (count, seconds) windows.
+GONGHUI_RATE_LIMITS = {
+    "sms_phone_min": (1, 60),
+    "sms_phone_day": (10, 86400),
+    "sms_ip_hour": (30, 3600),
+    "login_ip_min": (30, 60),
+    "staff_login_ip_min": (20, 60),
+}
+GONGHUI_STAFF_LOCKOUT_FAILURES = 5
+GONGHUI_STAFF_LOCKOUT_SECONDS = 900
+GONGHUI_STAFF_2FA_REQUIRED = env_bool("GONGHUI_STAFF_2FA_REQUIRED", True)
+GONGHUI_API_TOKEN_TTL_SECONDS = 7 * 86400
+# The demo dataset creates these accounts; production refuses to start while any exists.
+GONGHUI_DEMO_USERNAMES = ["demo-national", "demo-guangdong", "demo-shenzhen", "demo-nanshan", "demo-nantou"]
+GONGHUI_DEMO_PASSWORD = "gonghui-demo"

@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class Rollup(models.Model):
+    """Subtree totals: value of `metric` over the whole subtree of `org` (the node included).
+
+    Services add deltas to every ancestor of the row's node in the transaction that changes the
+    row, so a national total is one indexed read, never a scan.
+    """
+
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="rollups")
+    metric = models.CharField(max_length=64)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "汇总计数"
+        verbose_name_plural = "汇总计数"
+        constraints = [models.UniqueConstraint(fields=["org", "metric"], name="rollup_org_metric")]

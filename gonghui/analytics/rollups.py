@@ -1,0 +1,81 @@
+"""Maintain and read subtree totals (see Rollup)."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from gonghui.orgs.paths import ancestor_paths
+
+from .models import Rollup
+
+# Metrics this module maintains. Other modules add their own names (members.<status>, cases.open…).
+UNIONS = "unions"  # union nodes below the node
+GRASSROOTS = "grassroots"  # grassroots-level unions (基层/联合/平台) below the node
+EMPLOYERS = "employers"
+WORKERS = "workers"  # employees of the employers in the subtree (for 入会率)
+STAFF = "staff"  # role grants in the subtree
+
+
+def rollup_add(path: str, deltas: dict[str, int]) -> None:
+    """Add deltas to the node at `path` and all its ancestors (one upsert per metric)."""
+    deltas = {metric: delta for metric, delta in deltas.items() if delta}
+    if not deltas or not path:
+        return
+    paths = ancestor_paths(path)
+    table = Rollup._meta.db_table
+    placeholders = ", ".join(["%s"] * len(paths))
+    with connection.cursor() as cursor:
+        for metric, delta in deltas.items():
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, value) "
+                f"SELECT id, %s, %s FROM orgs_orgunit WHERE path IN ({placeholders}) ORDER BY path "
+                f"ON CONFLICT (org_id, metric) DO UPDATE SET value = {table}.value + EXCLUDED.value",
+                [metric, delta, *paths],
+            )
+
+
+def rollup_read(org_id: int) -> dict[str, int]:
+    return dict(Rollup.objects.filter(org_id=org_id).values_list("metric", "value"))
+
+
+def rollup_rebuild() -> None:
+    """Recompute every subtree total from the rows (after bulk loads). Runs bottom-up by depth."""
+    from gonghui.orgs.models import LEAF_KINDS
+
+    leaf = ", ".join(f"'{k.value}'" for k in LEAF_KINDS)
+    table = Rollup._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        # Own contributions, attributed to the node that owns the row.
+        cursor.execute(
+            f"INSERT INTO {table} (org_id, metric, value) "
+            f"SELECT parent_id, 'unions', COUNT(*) FROM orgs_orgunit WHERE parent_id IS NOT NULL GROUP BY parent_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (org_id, metric, value) "
+            f"SELECT parent_id, 'grassroots', COUNT(*) FROM orgs_orgunit "
+            f"WHERE parent_id IS NOT NULL AND kind IN ({leaf}) GROUP BY parent_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (org_id, metric, value) "
+            f"SELECT org_id, 'employers', COUNT(*) FROM orgs_employer GROUP BY org_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (org_id, metric, value) "
+            f"SELECT org_id, 'workers', SUM(employee_count) FROM orgs_employer GROUP BY org_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (org_id, metric, value) "
+            f"SELECT org_id, 'staff', COUNT(*) FROM orgs_grant GROUP BY org_id"
+        )
+        cursor.execute("SELECT COALESCE(MAX(depth), 0) FROM orgs_orgunit")
+        max_depth = cursor.fetchone()[0]
+        # Fold each level's totals into its parent, deepest level first.
+        for depth in range(max_depth, 1, -1):
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, value) "
+                f"SELECT o.parent_id, r.metric, SUM(r.value) FROM {table} r "
+                f"JOIN orgs_orgunit o ON o.id = r.org_id WHERE o.depth = %s GROUP BY o.parent_id, r.metric "
+                f"ON CONFLICT (org_id, metric) DO UPDATE SET value = {table}.value + EXCLUDED.value",
+                [depth],
+            )

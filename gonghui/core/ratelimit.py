@@ -1,0 +1,50 @@
+"""Fixed-window rate limits on a shared database table, atomic under concurrency (upsert)."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import connection
+
+from .errors import RateLimited
+from .models import RateCounter
+
+
+def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) -> tuple[int, int]:
+    """Count one hit; return (count in this window, seconds until the window ends)."""
+    now = time.time() if now is None else now
+    window_start = int(now // window_seconds) * window_seconds
+    table = RateCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, window_start, count) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (key, window_start) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [key, window_start],
+        )
+        count = cursor.fetchone()[0]
+    return count, int(window_start + window_seconds - now) + 1
+
+
+def peek(key: str, window_seconds: int, *, now: float | None = None) -> int:
+    now = time.time() if now is None else now
+    window_start = int(now // window_seconds) * window_seconds
+    row = RateCounter.objects.filter(key=key, window_start=window_start).values_list("count", flat=True).first()
+    return row or 0
+
+
+def check(name: str, subject: str, message: str) -> None:
+    """Raise RateLimited when the named limit (settings.GONGHUI_RATE_LIMITS) is exceeded."""
+    limit, window = settings.GONGHUI_RATE_LIMITS[name]
+    count, retry_after = hit(f"{name}:{subject}", limit, window)
+    if count > limit:
+        raise RateLimited(message, retry_after=retry_after)
+
+
+def reset(key_prefix: str) -> None:
+    RateCounter.objects.filter(key__startswith=key_prefix).delete()
+
+
+def prune(older_than_seconds: int = 2 * 86400) -> int:
+    deleted, _ = RateCounter.objects.filter(window_start__lt=time.time() - older_than_seconds).delete()
+    return deleted

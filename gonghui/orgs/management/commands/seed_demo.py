@@ -1,0 +1,21 @@
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from gonghui.orgs.demo import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Add the demo dataset (employers, unions, federations, demo staff and workers)."
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        logins = seed_demo()
+        if logins is None:
+            self.stdout.write("演示数据已存在，跳过。")
+            return
+        self.stdout.write(f"演示数据已生成（{time.monotonic() - started:.1f} 秒）。")
+        self.stdout.write(f"演示账号（密码均为 {settings.GONGHUI_DEMO_PASSWORD}）：")
+        for login in logins:
+            self.stdout.write(f"  {login.username:<18} {login.role}  {login.org}")
