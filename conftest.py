@@ -13,4 +13,4 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_divisions()
 
 
-pytest_plugins = ["gonghui.testing.fixtures"]
+pytest_plugins = ["gonghui.testing.fixtures", "gonghui.testing.browser"]
