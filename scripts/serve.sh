@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
-$BIN/python manage.py db_worker --queue-name default >var/worker.log 2>&1 &
+mkdir -p var
+$BIN/python manage.py db_worker --queue-name default --no-reload >var/worker.log 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 cat <<TXT
@@ -22,4 +23,5 @@ SMS codes in development:  .venv/bin/python manage.py sms_outbox --phone 1380013
 Stop with Ctrl-C.
 
 TXT
-exec $BIN/granian --interface wsgi --host "$HOST" --port "$PORT" --workers "${WORKERS:-2}" config.wsgi:application
+exec $BIN/granian --interface wsgi --host "$HOST" --port "$PORT" --workers "${WORKERS:-2}" \
+  --blocking-threads "${THREADS:-8}" config.wsgi:application
