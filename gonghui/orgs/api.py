@@ -299,6 +299,18 @@ def org_employers(request, org_id: str, params: Query[PageQuery], direct: bool =
     return {"items": items, "next_cursor": next_cursor}
 
 
+@router.get("/orgs/{org_id}/employers/export", response={200: None, **ERRORS}, summary="导出辖区内用人单位（CSV）")
+def org_employers_export(request, org_id: str):
+    from django.http import StreamingHttpResponse
+
+    from .exports import employer_export
+
+    org = selectors.org_get(actor=request.user, org_id=org_id)
+    response = StreamingHttpResponse(employer_export(actor=request.user, org=org), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="employers-{org.pk}.csv"'
+    return response
+
+
 @router.get("/orgs/{org_id}/staff", response={200: list[GrantOut], **ERRORS}, summary="本组织的工作人员及角色")
 def org_staff(request, org_id: str):
     org = selectors.org_get(actor=request.user, org_id=org_id)
