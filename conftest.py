@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["gonghui.testing.fixtures", "gonghui.testing.browser"]
+
+# Transactional tests (threads, live server, browser) empty the database after each test, so the
+# ones after the first reload a smaller real tree: Guangdong and Beijing.
+TRANSACTIONAL_TREE_PROVINCES = {"44", "11"}
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
@@ -13,4 +19,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_divisions()
 
 
-pytest_plugins = ["gonghui.testing.fixtures", "gonghui.testing.browser"]
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"live_server", "transactional_db"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _territorial_tree(request, django_db_blocker):
+    if _is_transactional(request):
+        from gonghui.orgs.divisions import ROOT_PATH, load_divisions
+        from gonghui.orgs.models import OrgUnit
+
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            if not OrgUnit.objects.filter(path=ROOT_PATH).exists():
+                load_divisions(provinces=TRANSACTIONAL_TREE_PROVINCES)
+    yield

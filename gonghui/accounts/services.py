@@ -46,6 +46,13 @@ def sms_code_send(*, phone: str, ip: str) -> None:
     ratelimit.check("sms_ip_hour", ip or "-", "该网络请求验证码过于频繁，请稍后再试")
     ratelimit.check("sms_phone_min", phone_hash, "验证码发送过于频繁，请60秒后再试")
     ratelimit.check("sms_phone_day", phone_hash, "该手机号今日获取验证码次数已达上限，请明天再试")
+    # The fixed-window counter lets two requests straddle a minute boundary; the newest code's age
+    # closes that gap so a phone never gets two codes within the interval.
+    interval = settings.GONGHUI_RATE_LIMITS["sms_phone_min"][1]
+    newest = SmsCode.objects.filter(phone_hash=phone_hash).order_by("-created_at").values_list("created_at", flat=True).first()
+    if newest is not None and (timezone.now() - newest).total_seconds() < interval:
+        wait = interval - int((timezone.now() - newest).total_seconds())
+        raise RateLimited(f"验证码发送过于频繁，请{wait}秒后再试", retry_after=wait)
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = settings.GONGHUI_SMS_CODE_TTL_SECONDS
     with transaction.atomic():
@@ -187,6 +194,8 @@ def token_revoke(raw: str) -> None:
 def worker_profile_update(*, actor: User, display_name: str) -> User:
     from gonghui.core.text import normalize_name
 
+    if actor.kind != User.Kind.WORKER:
+        raise PermissionDenied("工作人员的姓名由所在工会管理员维护")
     name = normalize_name(display_name)
     if not name:
         raise ValidationFailed("invalid_name", "请填写姓名", field="display_name")
@@ -199,3 +208,52 @@ def worker_profile_update(*, actor: User, display_name: str) -> User:
         audit_log(actor=actor, action="worker.profile_update", obj=actor, object_repr=actor.phone_masked,
                   before=before, after={"display_name": name})
     return actor
+
+
+# --- Staff two-factor enrolment (the console's security page) ----------------------------------
+
+TOTP_DEVICE_NAME = "工作台动态口令"
+
+
+def staff_totp_pending(user: User):
+    """The user's enrolment in progress: an unconfirmed TOTP device, or None."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+
+
+def staff_totp_enrol_begin(*, user: User):
+    """Start (or resume) TOTP enrolment: an unconfirmed device whose secret the user scans."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if user.kind != User.Kind.STAFF:
+        raise PermissionDenied("只有工作人员可以绑定动态口令")
+    if staff_totp_device(user) is not None:
+        raise ValidationFailed("otp_already_enrolled", "您已绑定动态口令；如需更换手机，请联系系统管理员重置", field="otp")
+    with transaction.atomic():
+        device = staff_totp_pending(user)
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def staff_totp_confirm(*, user: User, otp: str):
+    """Confirm enrolment with a code from the authenticator app; audited in the same transaction."""
+    from gonghui.orgs.models import Grant
+
+    code = re.sub(r"\s", "", otp or "")
+    if not re.fullmatch(r"\d{6}", code):
+        raise ValidationFailed("invalid_otp", "请输入验证器上显示的6位数字动态口令", field="otp")
+    device = staff_totp_pending(user)
+    if device is None:
+        raise ValidationFailed("otp_not_started", "请先点击“开始绑定”，用验证器扫描二维码", field="otp")
+    if not device.verify_token(code):
+        raise ValidationFailed("invalid_otp", "动态口令不正确，请核对验证器上的当前数字（手机时间需准确）", field="otp")
+    grant = Grant.objects.filter(user=user).select_related("org").order_by("org_path").first()
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        type(device).objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
+        audit_log(actor=user, action="staff.totp_enrol", obj=user, org=grant.org if grant else None,
+                  after={"device": device.name})
+    return device

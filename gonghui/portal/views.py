@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +32,9 @@ def _is_worker(user) -> bool:
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return value
     return reverse("portal:home")
 
@@ -41,7 +45,7 @@ def worker_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('portal:login')}?next={request.path}")
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
         if not _is_worker(request.user):
             return redirect("portal:home")
         return view(request, *args, **kwargs)
@@ -131,4 +135,4 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/privacy.html")
+    return render(request, "portal/privacy.html", {"code_ttl_minutes": settings.GONGHUI_SMS_CODE_TTL_SECONDS // 60})
