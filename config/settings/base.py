@@ -168,6 +168,7 @@ GONGHUI_RATE_LIMITS = {
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5
 GONGHUI_STAFF_LOCKOUT_SECONDS = 900
 GONGHUI_STAFF_2FA_REQUIRED = env_bool("GONGHUI_STAFF_2FA_REQUIRED", True)
+OTP_TOTP_ISSUER = "工会一网通"
 GONGHUI_API_TOKEN_TTL_SECONDS = 7 * 86400
 # The demo dataset creates these accounts; production refuses to start while any exists.
 GONGHUI_DEMO_USERNAMES = ["demo-national", "demo-guangdong", "demo-shenzhen", "demo-nanshan", "demo-nantou"]

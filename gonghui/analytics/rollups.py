@@ -43,6 +43,9 @@ def rollup_rebuild() -> None:
     from gonghui.orgs.models import LEAF_KINDS
 
     leaf = ", ".join(f"'{k.value}'" for k in LEAF_KINDS)
+    if connection.vendor == "postgresql":
+        _rebuild_postgresql(leaf)
+        return
     table = Rollup._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
@@ -79,3 +82,51 @@ def rollup_rebuild() -> None:
                 f"ON CONFLICT (org_id, metric) DO UPDATE SET value = {table}.value + EXCLUDED.value",
                 [depth],
             )
+
+
+def _rebuild_postgresql(leaf: str) -> None:
+    """The same totals for millions of nodes (gen_national: 2.5 M unions, 6 M employers) in a minute:
+    fold level by level in an unlogged temporary table, then write the table once, with its unique
+    index and foreign key recreated afterwards instead of checked row by row."""
+    from django.db import transaction
+
+    from gonghui.core.bulk import indexes_deferred
+
+    table = Rollup._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Fire the deferred foreign-key checks of earlier writes in this transaction now: ALTER and
+        # TRUNCATE refuse to run while trigger events are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("DROP TABLE IF EXISTS rollup_fold")
+        cursor.execute(
+            "CREATE TEMP TABLE rollup_fold ON COMMIT DROP AS "
+            "SELECT o.id AS org_id, o.parent_id, o.depth, c.metric, c.value FROM ("
+            "  SELECT parent_id AS org_id, 'unions' AS metric, COUNT(*) AS value FROM orgs_orgunit "
+            "  WHERE parent_id IS NOT NULL GROUP BY parent_id "
+            "  UNION ALL SELECT parent_id, 'grassroots', COUNT(*) FROM orgs_orgunit "
+            f"  WHERE parent_id IS NOT NULL AND kind IN ({leaf}) GROUP BY parent_id "
+            "  UNION ALL SELECT e.org_id, m.metric, m.value FROM ("
+            "    SELECT org_id, COUNT(*) AS n, SUM(employee_count) AS w FROM orgs_employer GROUP BY org_id) e "
+            "    CROSS JOIN LATERAL (VALUES ('employers', e.n), ('workers', e.w)) AS m(metric, value) "
+            "  UNION ALL SELECT org_id, 'staff', COUNT(*) FROM orgs_grant GROUP BY org_id"
+            ") c JOIN orgs_orgunit o ON o.id = c.org_id"
+        )
+        cursor.execute("ANALYZE rollup_fold")
+        cursor.execute("SELECT COALESCE(MAX(depth), 0) FROM orgs_orgunit")
+        max_depth = cursor.fetchone()[0]
+        for depth in range(max_depth, 1, -1):
+            cursor.execute(
+                "INSERT INTO rollup_fold (org_id, parent_id, depth, metric, value) "
+                "SELECT p.id, p.parent_id, p.depth, f.metric, SUM(f.value) FROM rollup_fold f "
+                "JOIN orgs_orgunit p ON p.id = f.parent_id WHERE f.depth = %s AND p.depth = %s "
+                "GROUP BY p.id, p.parent_id, p.depth, f.metric",
+                [depth, depth - 1],
+            )
+        cursor.execute(f"TRUNCATE {table}")
+        with indexes_deferred(cursor, table):
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, value) "
+                "SELECT org_id, metric, SUM(value) FROM rollup_fold GROUP BY org_id, metric"
+            )
+        cursor.execute("DROP TABLE rollup_fold")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
