@@ -11,7 +11,7 @@ DEBUG = False
 for _name in ("DJANGO_SECRET_KEY", "GONGHUI_PII_KEY", "DATABASE_URL"):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"Environment variable {_name} is required in production.")
-if os.environ.get("GONGHUI_SMS_GATEWAY", "").endswith("OutboxGateway"):
+if GONGHUI_SMS_GATEWAY.endswith("OutboxGateway"):  # noqa: F405  (also the default when the variable is unset)
     raise ImproperlyConfigured("The outbox SMS gateway is for development; set GONGHUI_SMS_GATEWAY to a real gateway.")
 GONGHUI_STAFF_2FA_REQUIRED = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)

@@ -114,7 +114,7 @@ def staff_login(request, payload: StaffLoginIn):
     return _token(user)
 
 
-@router.post("/auth/logout", response={204: None}, summary="注销当前令牌")
+@router.post("/auth/logout", response={204: None, 401: ErrorOut}, summary="注销当前令牌")
 def logout(request):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -122,6 +122,6 @@ def logout(request):
     return 204, None
 
 
-@router.get("/me", response=MeOut, summary="当前用户")
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="当前用户")
 def me(request):
     return _me(request.user)

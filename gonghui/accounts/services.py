@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,12 +21,13 @@ from gonghui.core.errors import PermissionDenied, RateLimited, ValidationFailed
 from .models import ApiToken, SmsCode, User
 from .sms import get_gateway
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d would also match other scripts' digits
 
 
 def normalize_phone(raw: str) -> str:
     """Accept 138 0013 8000, 138-0013-8000, +86 13800138000; return 11 digits or raise."""
-    value = re.sub(r"[\s\-()（）]", "", raw or "")
+    # NFKC turns full-width input (＋８６ １３８…, typed in a Chinese input method) into ASCII.
+    value = re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", raw or ""))
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("0086"):
@@ -70,9 +72,9 @@ def sms_code_send(*, phone: str, ip: str) -> None:
 
 
 def _consume_code(phone_hash: str, code: str) -> None:
-    code = (code or "").strip()
+    code = unicodedata.normalize("NFKC", code or "").strip()
     bad = ValidationFailed("invalid_code", "验证码错误或已失效，请重新获取", field="code")
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         raise ValidationFailed("invalid_code", "请输入6位数字验证码", field="code")
     with transaction.atomic():
         sms = (
@@ -126,32 +128,37 @@ def _lockout_key(username: str) -> str:
 
 def staff_authenticate(*, username: str, password: str, otp: str | None, ip: str, request=None) -> User:
     """Username + password (+ TOTP). Locks the username after repeated failures."""
-    import time
-
     username = (username or "").strip()
     if not username or not password:
         raise ValidationFailed("missing_credentials", "请输入用户名和密码", field="username" if not username else "password")
     ratelimit.check("staff_login_ip_min", ip or "-", "登录尝试过于频繁，请稍后再试")
+    if len(username) > 150 or any(ord(ch) < 32 for ch in username):
+        # No such account can exist (and the name would not fit the lockout counter's key).
+        raise ValidationFailed("invalid_credentials", "用户名或密码错误", field="password")
     window = settings.GONGHUI_STAFF_LOCKOUT_SECONDS
     failures = ratelimit.peek(_lockout_key(username), window)
     if failures >= settings.GONGHUI_STAFF_LOCKOUT_FAILURES:
         raise RateLimited(f"连续登录失败次数过多，账户已临时锁定，请{window // 60}分钟后再试", retry_after=window)
     user = authenticate(request, username=username, password=password)
     if user is None or user.kind != User.Kind.STAFF:
-        ratelimit.hit(_lockout_key(username), 10**9, window, now=time.time())
+        ratelimit.hit(_lockout_key(username), 10**9, window)
         raise ValidationFailed("invalid_credentials", "用户名或密码错误", field="password")
     device = staff_totp_device(user)
     if device is not None:
         if not otp:
             raise ValidationFailed("otp_required", "请输入动态口令（6位数字）", field="otp")
+        allowed, _data = device.verify_is_allowed()
+        if not allowed:
+            raise RateLimited("动态口令尝试过于频繁，请稍等几秒后再试", retry_after=10)
         if not device.verify_token(otp.strip()):
-            ratelimit.hit(_lockout_key(username), 10**9, window, now=time.time())
+            ratelimit.hit(_lockout_key(username), 10**9, window)
             raise ValidationFailed("invalid_otp", "动态口令错误，请核对手机上的验证器", field="otp")
         user.otp_device = device
     elif settings.GONGHUI_STAFF_2FA_REQUIRED and request is None:
         # API logins cannot enrol a device: that happens in the console.
         raise PermissionDenied("请先在工作台登录并绑定动态口令（双因素认证）", code="otp_setup_required")
-    ratelimit.reset(_lockout_key(username))
+    # Exactly this username's counter: a prefix reset would let a login as "bob" clear "bobby"'s lockout.
+    ratelimit.clear(_lockout_key(username))
     return user
 
 
@@ -247,6 +254,9 @@ def staff_totp_confirm(*, user: User, otp: str):
     device = staff_totp_pending(user)
     if device is None:
         raise ValidationFailed("otp_not_started", "请先点击“开始绑定”，用验证器扫描二维码", field="otp")
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:  # django-otp throttles after a wrong code (the wait doubles each time)
+        raise ValidationFailed("otp_throttled", "动态口令尝试过于频繁，请稍等片刻后输入验证器上的新数字", field="otp")
     if not device.verify_token(code):
         raise ValidationFailed("invalid_otp", "动态口令不正确，请核对验证器上的当前数字（手机时间需准确）", field="otp")
     grant = Grant.objects.filter(user=user).select_related("org").order_by("org_path").first()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -51,28 +54,57 @@ _FIELD_LABELS = {
     "code": "验证码",
     "username": "用户名",
     "password": "密码",
+    "otp": "动态口令",
     "name": "名称",
+    "display_name": "姓名",
     "uscc": "统一社会信用代码",
     "division_code": "行政区划代码",
     "limit": "每页条数",
+    "cursor": "翻页参数",
+    "q": "搜索内容",
+    "parent_id": "上级组织",
+    "org_id": "所属工会",
+    "new_parent_id": "新的上级组织",
+    "kind": "工会类型",
+    "employer_ids": "用人单位",
+    "employee_count": "职工人数",
+    "is_platform": "平台企业",
+    "address": "地址",
+    "industry": "行业",
+    "chair_name": "主席姓名",
+    "founded_on": "成立日期",
+    "term_ends_on": "届期届满日期",
+    "role": "角色",
+    "include_descendants": "含下级组织",
+    "direct": "仅本级",
 }
+_BOUNDS = {"greater_than_equal": "不能小于{ge}", "greater_than": "应大于{gt}", "less_than_equal": "不能大于{le}",
+           "less_than": "应小于{lt}"}
 
 
 @api.exception_handler(NinjaValidationError)
 def validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
-    loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path", "payload")]
+    # Field names only: list positions (employer_ids.1) and the schema's wrapper names are dropped.
+    loc = [str(part) for part in first.get("loc", [])
+           if not isinstance(part, int) and part not in ("body", "query", "path", "payload", "params")]
     field = loc[-1] if loc else None
-    label = _FIELD_LABELS.get(field or "", field or "请求内容")
+    label = _FIELD_LABELS.get(field or "", "请求内容" if not field else f"字段 {field} ")
     kind = first.get("type", "")
     if kind == "missing":
         message = f"缺少必填项：{label}"
+    elif kind in _BOUNDS:
+        message = f"{label}" + _BOUNDS[kind].format(**(first.get("ctx") or {}))
     elif kind.startswith(("int", "float", "bool", "date")):
         message = f"{label}格式不正确"
+    elif kind.startswith("string") and kind != "string_too_long":
+        message = f"{label}应为文字"
     elif "too_long" in kind or "max_length" in kind:
         message = f"{label}过长"
-    elif kind == "json_invalid":
-        message, field = "请求体不是有效的 JSON", None
+    elif kind in ("json_invalid", "model_attributes_type", "dict_type", "model_type"):
+        message, field = "请求体应为 JSON 对象，请检查格式", None
+    elif kind == "list_type":
+        message = f"{label}应为列表"
     else:
         message = f"{label}无效，请检查后重试"
     return api.create_response(request, error_body("invalid_input", message, field), status=400)
@@ -88,9 +120,27 @@ def not_found(request, exc):
     return api.create_response(request, error_body("not_found", "请求的对象不存在或无权访问"), status=404)
 
 
+# Django Ninja raises HttpError in English for a body it cannot parse and for a failed CSRF check.
+_HTTP_ERRORS = {
+    400: ("invalid_json", "请求体不是有效的 JSON，请检查格式"),
+    403: ("csrf_failed", "安全校验失败，请刷新页面后重试"),
+}
+
+
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+    code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", f"请求无法处理（{exc.status_code}）"))
+    return api.create_response(request, error_body(code, message), status=exc.status_code)
+
+
+@api.exception_handler(DataError)
+def data_error(request, exc: DataError):
+    # The database refused a value that slipped past validation (a NUL byte, a number out of range):
+    # the caller's input, so a 400 that says so, never a 500.
+    logging.getLogger(__name__).warning("database refused input on %s: %s", request.path, exc)
+    return api.create_response(
+        request, error_body("invalid_input", "请求中含有无法保存的字符或数值，请检查后重试"), status=400
+    )
 
 
 def register_routers() -> None:

@@ -42,7 +42,13 @@ def check(name: str, subject: str, message: str) -> None:
 
 
 def reset(key_prefix: str) -> None:
+    """Forget every counter whose key starts with the prefix (all limits of a subject)."""
     RateCounter.objects.filter(key__startswith=key_prefix).delete()
+
+
+def clear(key: str) -> None:
+    """Forget the counters of exactly this key."""
+    RateCounter.objects.filter(key=key).delete()
 
 
 def prune(older_than_seconds: int = 2 * 86400) -> int:

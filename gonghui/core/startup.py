@@ -3,13 +3,17 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+# Every account of the demo dataset is named demo-… (staff demo-futian, demo-grassroots and the
+# workers demo-worker-001… as well as the logins listed in GONGHUI_DEMO_USERNAMES).
+DEMO_USERNAME_PREFIX = "demo-"
+
 
 def demo_accounts_present() -> list[str]:
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
-    return list(
-        get_user_model().objects.filter(username__in=settings.GONGHUI_DEMO_USERNAMES).values_list("username", flat=True)
-    )
+    demo = Q(username__in=settings.GONGHUI_DEMO_USERNAMES) | Q(username__istartswith=DEMO_USERNAME_PREFIX)
+    return list(get_user_model().objects.filter(demo).order_by("username").values_list("username", flat=True)[:20])
 
 
 def refuse_demo_accounts() -> None:

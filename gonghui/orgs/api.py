@@ -13,7 +13,7 @@ from . import selectors, services
 from .models import Employer, OrgMove, OrgUnit
 
 router = Router(tags=["工会组织与用人单位"])
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class OrgOut(Schema):
@@ -246,20 +246,14 @@ def _staff_only(request) -> None:
         raise PermissionDenied("仅限工会工作人员使用")
 
 
-def _detail(request, org: OrgUnit) -> dict:
+def _detail(request, org: OrgUnit) -> OrgUnit:
+    # Returned as the model with extra attributes, so OrgOut's resolvers see the object they expect.
     scope = selectors.actor_scope(request.user)
     ancestors = selectors.org_ancestors(org)
-    data = OrgOut.from_orm(org).dict()
-    data.update(
-        division_name=org.division.name if org.division_id else None,
-        industry=org.industry,
-        chair_name=org.chair_name,
-        founded_on=org.founded_on,
-        term_ends_on=org.term_ends_on,
-        ancestors=[{"id": a.pk, "name": a.name, "kind": a.kind, "in_scope": scope.covers(a.path)} for a in ancestors],
-        my_rank=scope.rank_at(org.path),
-    )
-    return data
+    org.division_name = org.division.name if org.division_id else None
+    org.ancestors = [{"id": a.pk, "name": a.name, "kind": a.kind, "in_scope": scope.covers(a.path)} for a in ancestors]
+    org.my_rank = scope.rank_at(org.path)
+    return org
 
 
 # --- Unions -----------------------------------------------------------------------------------

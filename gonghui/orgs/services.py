@@ -21,6 +21,7 @@ from .models import (
     CREATABLE_CHILD_KINDS,
     LEAF_KINDS,
     ROLE_RANK,
+    TERRITORIAL_KINDS,
     Division,
     Employer,
     Grant,
@@ -137,7 +138,7 @@ def _employers_for_union(actor, parent: OrgUnit, employer_ids: list[int]) -> lis
     except (TypeError, ValueError):
         raise ValidationFailed("invalid_employer", "用人单位编号无效", field="employer_ids") from None
     employers = list(
-        Employer.objects.filter(actor_scope(actor).q("org_path"), pk__in=ids, org_path__startswith=parent.path)
+        Employer.objects.filter(actor_scope(actor).q("org_path"), pk__in=ids).select_related("org", "division")
     )
     if len(employers) != len(ids):
         raise NotFound("用人单位", field="employer_ids")
@@ -146,6 +147,12 @@ def _employers_for_union(actor, parent: OrgUnit, employer_ids: list[int]) -> lis
             raise ValidationFailed(
                 "employer_has_union", f"{employer.name}已有工会（{employer.org.name}），不能重复建会", field="employer_ids"
             )
+        # The employer moves down into its new union: it is registered at the parent or above it, or below it.
+        if not (employer.org_path.startswith(parent.path) or parent.path.startswith(employer.org_path)):
+            raise ValidationFailed(
+                "employer_elsewhere", f"{employer.name}登记在{employer.org.name}，不属于{parent.name}", field="employer_ids"
+            )
+        _check_division_in(employer.division, parent, field="employer_ids")
     return employers
 
 
@@ -155,6 +162,10 @@ def union_update(*, actor, org: OrgUnit, data: dict) -> OrgUnit:
     if "name" in data:
         changes["name"] = v.clean_name(data["name"], label="工会名称")
     if "division_code" in data:
+        if org.kind in TERRITORIAL_KINDS and data["division_code"] != org.division_id:
+            raise ValidationFailed(
+                "territorial_division", "地方总工会和乡镇（街道）工会按行政区划设立，其行政区划不能修改", field="division_code"
+            )
         division = v.clean_division(data["division_code"], required=False)
         if org.parent_id:
             _check_division_in(division, org.parent)
@@ -196,12 +207,10 @@ def employer_create(
     is_platform: bool = False,
 ) -> Employer:
     require_rank(actor, org.path, Role.STAFF, "没有在该组织下登记用人单位的权限")
-    if org.kind == OrgKind.NATIONAL:
-        raise ValidationFailed("invalid_org", "用人单位应登记在省级及以下工会组织", field="org_id")
     name = v.clean_name(name, label="单位名称")
     code = v.clean_uscc(uscc, required=True)
     division = v.clean_division(division_code)
-    _check_division_in(division, org)
+    _check_employer_home(org, division)
     if Employer.objects.filter(uscc=code).exists():
         raise Conflict("duplicate_uscc", f"统一社会信用代码 {code} 已登记，请搜索该单位", field="uscc")
     employer = Employer(
@@ -240,7 +249,6 @@ def employer_update(*, actor, employer: Employer, data: dict) -> Employer:
         changes["uscc"] = code
     if "division_code" in data:
         division = v.clean_division(data["division_code"])
-        _check_division_in(division, employer.org)
         changes["division"] = division
         changes["province_code"] = division.code[:2]
     if "address" in data:
@@ -257,6 +265,9 @@ def employer_update(*, actor, employer: Employer, data: dict) -> Employer:
 
         new_org = org_get(actor=actor, org_id=data["org_id"])
         require_rank(actor, new_org.path, Role.STAFF, "没有把单位划归到该工会的权限")
+    if new_org is not None or "division" in changes:
+        _check_employer_home(new_org or employer.org, changes.get("division", employer.division),
+                             employer=employer, field="division_code" if "division" in changes else "org_id")
     try:
         with transaction.atomic():
             employer = Employer.objects.select_for_update().get(pk=employer.pk)
@@ -276,6 +287,20 @@ def employer_update(*, actor, employer: Employer, data: dict) -> Employer:
     except IntegrityError:
         raise Conflict("duplicate_uscc", "统一社会信用代码已被其他单位使用", field="uscc") from None
     return employer
+
+
+def _check_employer_home(org: OrgUnit, division: Division, *, employer: Employer | None = None,
+                         field: str = "division_code") -> None:
+    """An employer belongs to a provincial or lower union whose territory holds it; a grassroots
+    union other than a joint one covers a single employer."""
+    if org.kind == OrgKind.NATIONAL:
+        raise ValidationFailed("invalid_org", "用人单位应登记在省级及以下工会组织", field="org_id")
+    _check_division_in(division, org, field=field)
+    if org.kind in LEAF_KINDS and org.kind != OrgKind.JOINT:
+        others = Employer.objects.filter(org=org).exclude(pk=employer.pk if employer else None)
+        if others.exists():
+            raise ValidationFailed("too_many_employers", f"{org.name}已覆盖其他用人单位；只有联合基层工会可以覆盖多个用人单位",
+                                   field="org_id")
 
 
 def _employer_reassign(actor, employer: Employer, org: OrgUnit, audit: bool = True) -> None:
@@ -301,7 +326,7 @@ def staff_user_create(*, actor, org: OrgUnit, username: str, display_name: str, 
     username = (username or "").strip()
     if not username or len(username) > 150 or not all(ch.isalnum() or ch in "-_.@" for ch in username):
         raise ValidationFailed("invalid_username", "用户名只能包含字母、数字和 - _ . @，最多150个字符", field="username")
-    if username.lower() in {u.lower() for u in settings.GONGHUI_DEMO_USERNAMES}:
+    if username.lower() in {u.lower() for u in settings.GONGHUI_DEMO_USERNAMES} or username.lower().startswith("demo-"):
         raise ValidationFailed("reserved_username", "该用户名保留给演示数据，请换一个", field="username")
     display_name = v.clean_name(display_name, field="display_name", label="姓名", max_length=100)
     password = password or secrets.token_urlsafe(12)
@@ -332,6 +357,9 @@ def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descend
         raise ValidationFailed("invalid_role", "角色无效，可选：管理员、工作人员、查看员", field="role") from None
     if ROLE_RANK[role] > actor_rank:
         raise PermissionDenied("不能授予高于自己的角色", code="rank_exceeded")
+    # "And its descendants" reaches further than a grant on this node alone: only as far as the actor does.
+    if include_descendants and ROLE_RANK[role] > scope.subtree_rank(org.path):
+        raise PermissionDenied("您对下级组织没有相应权限，不能授予含下级组织的角色", code="rank_exceeded")
     User = get_user_model()
     user = User.objects.filter(username=(username or "").strip(), kind=User.Kind.STAFF, is_active=True).first()
     if user is None:
@@ -341,13 +369,15 @@ def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descend
     with transaction.atomic():
         existing = Grant.objects.select_for_update().filter(user=user, org=org).first()
         if existing is not None:
-            if ROLE_RANK[Role(existing.role)] > actor_rank:
+            if _grant_outranks(scope, existing):
                 raise PermissionDenied("该人员的现有角色高于您的角色，不能修改", code="rank_exceeded")
-            before = {"role": existing.role, "include_descendants": existing.include_descendants}
+            b, a = diff({"role": existing.role, "include_descendants": existing.include_descendants},
+                        {"role": role.value, "include_descendants": include_descendants})
+            if not a:
+                return existing  # already held exactly so: nothing changes, nothing to record
             existing.role, existing.include_descendants, existing.granted_by = role, include_descendants, actor
             existing.save()
-            audit_log(actor=actor, action="grant.update", obj=existing, org=org, before=before,
-                      after={"role": role, "include_descendants": include_descendants})
+            audit_log(actor=actor, action="grant.update", obj=existing, org=org, before=b, after=a)
             return existing
         grant = Grant.objects.create(
             user=user, org=org, org_path=org.path, role=role, include_descendants=include_descendants, granted_by=actor
@@ -358,9 +388,17 @@ def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descend
     return grant
 
 
+def _grant_outranks(scope, grant: Grant) -> bool:
+    """The grant holds more than the actor: a higher role, or the same role over a wider subtree."""
+    rank = ROLE_RANK[Role(grant.role)]
+    if rank > scope.rank_at(grant.org_path):
+        return True
+    return grant.include_descendants and rank > scope.subtree_rank(grant.org_path)
+
+
 def grant_revoke(*, actor, grant: Grant) -> None:
-    actor_rank = actor_scope(actor).rank_at(grant.org_path)
-    if actor_rank < ROLE_RANK[Role.ADMIN] or ROLE_RANK[Role(grant.role)] > actor_rank:
+    scope = actor_scope(actor)
+    if scope.rank_at(grant.org_path) < ROLE_RANK[Role.ADMIN] or _grant_outranks(scope, grant):
         raise PermissionDenied("没有撤销该授权的权限")
     if grant.user_id == actor.pk:
         raise ValidationFailed("self_revoke", "不能撤销自己的授权", field="grant_id")

@@ -1,0 +1,1 @@
+from gonghui.orgs.tests.world import world  # noqa: F401  (fixture)
