@@ -135,13 +135,13 @@ def staff_authenticate(*, username: str, password: str, otp: str | None, ip: str
     if len(username) > 150 or any(ord(ch) < 32 for ch in username):
         # No such account can exist (and the name would not fit the lockout counter's key).
         raise ValidationFailed("invalid_credentials", "用户名或密码错误", field="password")
-    window = settings.GONGHUI_STAFF_LOCKOUT_SECONDS
-    failures = ratelimit.peek(_lockout_key(username), window)
-    if failures >= settings.GONGHUI_STAFF_LOCKOUT_FAILURES:
-        raise RateLimited(f"连续登录失败次数过多，账户已临时锁定，请{window // 60}分钟后再试", retry_after=window)
+    key = _lockout_key(username)
+    locked = ratelimit.locked_for(key)
+    if locked:
+        raise RateLimited(f"连续登录失败次数过多，账户已临时锁定，请{-(-locked // 60)}分钟后再试", retry_after=locked)
     user = authenticate(request, username=username, password=password)
     if user is None or user.kind != User.Kind.STAFF:
-        ratelimit.hit(_lockout_key(username), 10**9, window)
+        _staff_login_failed(key)
         raise ValidationFailed("invalid_credentials", "用户名或密码错误", field="password")
     device = staff_totp_device(user)
     if device is not None:
@@ -151,15 +151,21 @@ def staff_authenticate(*, username: str, password: str, otp: str | None, ip: str
         if not allowed:
             raise RateLimited("动态口令尝试过于频繁，请稍等几秒后再试", retry_after=10)
         if not device.verify_token(otp.strip()):
-            ratelimit.hit(_lockout_key(username), 10**9, window)
+            _staff_login_failed(key)
             raise ValidationFailed("invalid_otp", "动态口令错误，请核对手机上的验证器", field="otp")
         user.otp_device = device
     elif settings.GONGHUI_STAFF_2FA_REQUIRED and request is None:
         # API logins cannot enrol a device: that happens in the console.
         raise PermissionDenied("请先在工作台登录并绑定动态口令（双因素认证）", code="otp_setup_required")
-    # Exactly this username's counter: a prefix reset would let a login as "bob" clear "bobby"'s lockout.
-    ratelimit.clear(_lockout_key(username))
+    # Exactly this username's record: a prefix reset would let a login as "bob" clear "bobby"'s lockout.
+    ratelimit.clear_lockout(key)
     return user
+
+
+def _staff_login_failed(key: str) -> None:
+    ratelimit.register_failure(
+        key, limit=settings.GONGHUI_STAFF_LOCKOUT_FAILURES, period=settings.GONGHUI_STAFF_LOCKOUT_SECONDS
+    )
 
 
 def staff_totp_device(user: User):

@@ -44,3 +44,16 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start}: {self.count}"
+
+
+class Lockout(models.Model):
+    """Consecutive failures of one subject (a staff username); a lock lasts its full period from
+    the failure that set it. Times are epoch seconds, like RateCounter."""
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.IntegerField(default=0)
+    first_failure_at = models.BigIntegerField(default=0)
+    locked_until = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures} failures, locked until {self.locked_until}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from .errors import RateLimited
-from .models import RateCounter
+from .models import Lockout, RateCounter
+
+PRUNE_PROBABILITY = 0.001  # about one hit in a thousand sweeps expired windows
 
 
 def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) -> tuple[int, int]:
@@ -23,6 +26,8 @@ def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) 
             [key, window_start],
         )
         count = cursor.fetchone()[0]
+    if random.random() < PRUNE_PROBABILITY:
+        prune()
     return count, int(window_start + window_seconds - now) + 1
 
 
@@ -54,3 +59,36 @@ def clear(key: str) -> None:
 def prune(older_than_seconds: int = 2 * 86400) -> int:
     deleted, _ = RateCounter.objects.filter(window_start__lt=time.time() - older_than_seconds).delete()
     return deleted
+
+
+# --- Lockouts: N consecutive failures within a period lock the subject for a full period --------
+
+
+def locked_for(key: str, *, now: float | None = None) -> int:
+    """Seconds the subject stays locked (0 when it is not)."""
+    now = time.time() if now is None else now
+    until = Lockout.objects.filter(key=key).values_list("locked_until", flat=True).first() or 0
+    return max(0, int(until - now + 0.999))
+
+
+def register_failure(key: str, *, limit: int, period: int, now: float | None = None) -> int:
+    """Count a failure; failures older than `period` are forgotten. Returns seconds locked (0 if not)."""
+    now = time.time() if now is None else now
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                row, _created = Lockout.objects.select_for_update().get_or_create(key=key)
+                if row.failures == 0 or now - row.first_failure_at > period:
+                    row.failures, row.first_failure_at = 0, int(now)
+                row.failures += 1
+                if row.failures >= limit:
+                    row.locked_until, row.failures = int(now) + period, 0
+                row.save()
+                return max(0, int(row.locked_until - now))
+        except IntegrityError:  # another request created the row first: count on it
+            continue
+    return 0
+
+
+def clear_lockout(key: str) -> None:
+    Lockout.objects.filter(key=key).delete()
