@@ -84,7 +84,7 @@ def register_failure(key: str, *, limit: int, period: int, now: float | None = N
                 if row.failures >= limit:
                     row.locked_until, row.failures = int(now) + period, 0
                 row.save()
-                return max(0, int(row.locked_until - now))
+                return max(0, int(row.locked_until - now + 0.999))
         except IntegrityError:  # another request created the row first: count on it
             continue
     return 0
