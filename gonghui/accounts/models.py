@@ -18,6 +18,10 @@ class User(AbstractUser):
     # Phone: keyed hash to look up, ciphertext to show (masked unless revealed).
     phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     phone_encrypted = models.TextField(blank=True)
+    # Staff: the union whose admins created the account; it decides who may grant it a first role.
+    home_org = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="所属组织"
+    )
 
     class Meta:
         verbose_name = "用户"

@@ -203,7 +203,7 @@ class DemoBuilder:
         ]
         logins = []
         for username, org, display in plan:
-            user = User(username=username, display_name=display, kind=User.Kind.STAFF)
+            user = User(username=username, display_name=display, kind=User.Kind.STAFF, home_org=org)
             user.set_password(settings.GONGHUI_DEMO_PASSWORD)
             user.save()
             Grant.objects.create(user=user, org=org, org_path=org.path, role=Role.ADMIN, include_descendants=True)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from gonghui.analytics import rollups
@@ -330,7 +331,7 @@ def staff_user_create(*, actor, org: OrgUnit, username: str, display_name: str, 
         raise ValidationFailed("reserved_username", "该用户名保留给演示数据，请换一个", field="username")
     display_name = v.clean_name(display_name, field="display_name", label="姓名", max_length=100)
     password = password or secrets.token_urlsafe(12)
-    user = User(username=username, display_name=display_name, kind=User.Kind.STAFF)
+    user = User(username=username, display_name=display_name, kind=User.Kind.STAFF, home_org=org)
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
@@ -343,6 +344,22 @@ def staff_user_create(*, actor, org: OrgUnit, username: str, display_name: str, 
     except IntegrityError:
         raise Conflict("duplicate_username", f"用户名 {username} 已被使用", field="username") from None
     return user, password
+
+
+def grantable_staff(*, actor, username: str):
+    """A staff account the actor may give a role to: created in, or already holding a role in, the
+    actor's scope. Accounts elsewhere look the same as unknown ones, so names cannot be probed."""
+    User = get_user_model()
+    scope = actor_scope(actor)
+    in_scope = Grant.objects.filter(scope.q("org_path"), user=OuterRef("pk"))
+    user = (
+        User.objects.filter(username=(username or "").strip(), kind=User.Kind.STAFF, is_active=True)
+        .filter(scope.q("home_org__path") | Q(Exists(in_scope)))
+        .first()
+    )
+    if user is None:
+        raise NotFound("工作人员账户", field="username")
+    return user
 
 
 def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descendants: bool = True) -> Grant:
@@ -360,10 +377,7 @@ def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descend
     # "And its descendants" reaches further than a grant on this node alone: only as far as the actor does.
     if include_descendants and ROLE_RANK[role] > scope.subtree_rank(org.path):
         raise PermissionDenied("您对下级组织没有相应权限，不能授予含下级组织的角色", code="rank_exceeded")
-    User = get_user_model()
-    user = User.objects.filter(username=(username or "").strip(), kind=User.Kind.STAFF, is_active=True).first()
-    if user is None:
-        raise NotFound("工作人员账户", field="username")
+    user = grantable_staff(actor=actor, username=username)
     if user.pk == actor.pk:
         raise ValidationFailed("self_grant", "不能给自己授权", field="username")
     with transaction.atomic():
@@ -429,6 +443,7 @@ def org_move_request(*, actor, node: OrgUnit, new_parent: OrgUnit) -> OrgMove:
     allowed = CREATABLE_CHILD_KINDS[OrgKind(new_parent.kind)]
     if node.kind not in allowed:
         raise ValidationFailed("invalid_parent", f"{new_parent.kind_label}下不能设立{node.kind_label}", field="new_parent_id")
+    _check_division_in(node.division, new_parent, field="new_parent_id")
     try:
         with transaction.atomic():
             move = OrgMove.objects.create(

@@ -56,6 +56,7 @@ def org_by_division(code: str) -> OrgUnit:
 
 
 def staff_on(org: OrgUnit, role: str = Role.ADMIN, include_descendants: bool = True, **kwargs) -> User:
+    kwargs.setdefault("home_org", org)
     user = StaffFactory(**kwargs)
     Grant.objects.create(user=user, org=org, org_path=org.path, role=role, include_descendants=include_descendants)
     rollup_add(org.path, {STAFF: 1})

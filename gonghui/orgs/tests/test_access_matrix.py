@@ -66,7 +66,7 @@ ENDPOINTS = [
     Endpoint("PATCH", "/api/v1/employers/{employer_id}", lambda w: {"employer_id": w.tree.nantou_employer.pk},
              body=lambda w: {"address": "南山区南头街道深南大道1号"}),
     Endpoint("POST", "/api/v1/orgs/{org_id}/move", lambda w: {"org_id": w.nantou_area.pk},
-             body=lambda w: {"new_parent_id": w.tree.yuehai.pk}, ok=202),
+             body=lambda w: {"new_parent_id": w.tree.nanshan.pk}, ok=202),
     Endpoint("GET", "/api/v1/moves/{move_id}", lambda w: {"move_id": w.done_move.pk}),
     Endpoint("POST", "/api/v1/orgs/{org_id}/grants", lambda w: {"org_id": w.tree.nantou.pk},
              body=lambda w: {"username": w.newcomer.username, "role": Role.STAFF}, ok=201),

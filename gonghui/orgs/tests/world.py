@@ -21,7 +21,7 @@ class World:
     worker: User
     nantou_staff: User
     nantou_staff_grant: Grant
-    newcomer: User  # a staff account without any grant yet
+    newcomer: User  # a staff account created at 南头街道, without any grant yet
     nantou_area: OrgUnit  # a movable federation under 南头街道
     done_move: OrgMove
 
@@ -54,7 +54,7 @@ def build_world() -> World:
         worker=WorkerFactory(display_name="张三"),
         nantou_staff=nantou_staff,
         nantou_staff_grant=Grant.objects.get(user=nantou_staff),
-        newcomer=StaffFactory(username="newcomer"),
+        newcomer=StaffFactory(username="newcomer", home_org=tree.nantou),
         nantou_area=area,
         done_move=done_move,
     )
