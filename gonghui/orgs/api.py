@@ -61,6 +61,7 @@ class OrgPage(Schema):
 
 class StatsOut(Schema):
     org_id: int
+    scope: str = Field(..., description="subtree: the node and everything below it; node: the node alone (a grant without descendants)")
     unions: int
     grassroots_unions: int
     employers: int

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from gonghui.analytics.rollups import rollup_read
 from gonghui.core import cursors
@@ -114,10 +114,26 @@ def org_children(*, actor, org: OrgUnit, cursor: str | None = None, limit: int =
 
 
 def org_stats(*, actor, org: OrgUnit) -> dict:
-    """Subtree counts from rollups (org has already been fetched through the actor's scope)."""
+    """Subtree counts from rollups (org has already been fetched through the actor's scope).
+
+    A grant on the node alone (without descendants) sees the node's own figures only: totals of a
+    subtree the actor may not open would tell what lies in it.
+    """
+    if not actor_scope(actor).subtree_rank(org.path):
+        own = Employer.objects.filter(org_id=org.pk).aggregate(n=Count("id"), w=Sum("employee_count"))
+        return {
+            "unions": 0,
+            "grassroots_unions": 0,
+            "employers": own["n"] or 0,
+            "workers": own["w"] or 0,
+            "staff": Grant.objects.filter(org_id=org.pk).count(),
+            "members": {},
+            "scope": "node",
+        }
     values = rollup_read(org.pk)
     members = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("members.")}
     return {
+        "scope": "subtree",
         "unions": values.get("unions", 0),
         "grassroots_unions": values.get("grassroots", 0),
         "employers": values.get("employers", 0),
