@@ -257,8 +257,12 @@ def employer_update(*, actor, employer: Employer, data: dict) -> Employer:
     if "industry" in data:
         changes["industry"] = v.clean_text(data["industry"], field="industry", label="行业", max_length=100)
     if "employee_count" in data:
+        if data["employee_count"] is None:
+            raise ValidationFailed("required", "请填写职工人数（没有职工请填0）", field="employee_count")
         changes["employee_count"] = v.clean_count(data["employee_count"], field="employee_count", label="职工人数")
     if "is_platform" in data:
+        if data["is_platform"] is None:
+            raise ValidationFailed("required", "请选择是否为平台企业", field="is_platform")
         changes["is_platform"] = bool(data["is_platform"])
     new_org = None
     if data.get("org_id") not in (None, ""):
