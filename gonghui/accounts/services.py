@@ -159,13 +159,33 @@ def staff_authenticate(*, username: str, password: str, otp: str | None, ip: str
         raise PermissionDenied("请先在工作台登录并绑定动态口令（双因素认证）", code="otp_setup_required")
     # Exactly this username's record: a prefix reset would let a login as "bob" clear "bobby"'s lockout.
     ratelimit.clear_lockout(key)
+    with transaction.atomic():
+        audit_log(actor=user, action="staff.login", obj=user, org=_staff_home(user),
+                  after={"otp": device is not None})
     return user
 
 
+def _staff_home(user: User):
+    """The node a staff member's security events belong to: where the account was created, else
+    the first node they hold a role on (so the right supervisors read them)."""
+    from gonghui.orgs.models import Grant
+
+    if user.home_org_id:
+        return user.home_org
+    grant = Grant.objects.filter(user=user).select_related("org").order_by("org_path").first()
+    return grant.org if grant else None
+
+
 def _staff_login_failed(key: str) -> None:
-    ratelimit.register_failure(
+    locked = ratelimit.register_failure(
         key, limit=settings.GONGHUI_STAFF_LOCKOUT_FAILURES, period=settings.GONGHUI_STAFF_LOCKOUT_SECONDS
     )
+    if locked:
+        user = User.objects.filter(username__iexact=key.split(":", 1)[1], kind=User.Kind.STAFF).first()
+        if user is not None:
+            with transaction.atomic():
+                audit_log(actor=None, action="staff.locked", obj=user, org=_staff_home(user),
+                          after={"locked_seconds": locked})
 
 
 def staff_totp_device(user: User):

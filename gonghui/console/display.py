@@ -18,6 +18,8 @@ ACTION_LABELS = {
     "employer.export": "导出用人单位名录",
     "staff.create": "新建工作人员账户",
     "staff.totp_enrol": "绑定动态口令",
+    "staff.login": "工作人员登录",
+    "staff.locked": "账户因多次登录失败被临时锁定",
     "grant.create": "授予角色",
     "grant.update": "调整角色",
     "grant.revoke": "撤销角色",
