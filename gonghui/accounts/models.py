@@ -65,6 +65,9 @@ class ApiToken(models.Model):
         verbose_name = "接口令牌"
         verbose_name_plural = "接口令牌"
 
+    def __str__(self) -> str:
+        return f"{self.user} 的接口令牌（{self.created_at:%Y-%m-%d}）"
+
 
 class SmsCode(models.Model):
     """A login code: stored hashed, single use, expires, limited attempts."""
@@ -83,6 +86,9 @@ class SmsCode(models.Model):
         verbose_name_plural = "短信验证码"
         indexes = [models.Index(fields=["phone_hash", "-created_at"], name="smscode_phone_recent")]
 
+    def __str__(self) -> str:
+        return f"验证码 {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class SmsOutbox(models.Model):
     """The development gateway's outbox: messages that a real gateway would have sent."""
@@ -95,3 +101,6 @@ class SmsOutbox(models.Model):
     class Meta:
         verbose_name = "短信发件箱（开发）"
         verbose_name_plural = "短信发件箱（开发）"
+
+    def __str__(self) -> str:
+        return f"{self.phone_masked} {self.created_at:%Y-%m-%d %H:%M}"

@@ -16,3 +16,6 @@ class Rollup(models.Model):
         verbose_name = "汇总计数"
         verbose_name_plural = "汇总计数"
         constraints = [models.UniqueConstraint(fields=["org", "metric"], name="rollup_org_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.metric}={self.value}"

@@ -56,7 +56,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 def org_code(rng: random.Random) -> str:
     """A 9-character organisation code with its GB 11714 check character."""
     body = "".join(rng.choice("0123456789") for _ in range(8))
-    total = sum(int(c) * w for c, w in zip(body, _ORG_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return body + {10: "X", 11: "0"}.get(check, str(check))
 

@@ -206,3 +206,6 @@ class OrgMove(models.Model):
                 fields=["node"], condition=models.Q(status="pending"), name="orgmove_one_pending_per_node"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.node} → {self.new_parent}（{self.get_status_display()}）"
