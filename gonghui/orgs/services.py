@@ -109,6 +109,8 @@ def union_create(
         raise ValidationFailed("too_many_employers", "只有联合基层工会可以覆盖多个用人单位", field="employer_ids")
     with transaction.atomic():
         parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
+        # Under the parent's lock, so a double submit or two clerks at once cannot both pass.
+        _refuse_duplicate_name(parent, name)
         path = _allocate_child_path(parent)
         org = OrgUnit(
             name=name,
@@ -129,6 +131,14 @@ def union_create(
         for employer in employers:
             _employer_reassign(actor, employer, org)
     return org
+
+
+def _refuse_duplicate_name(parent: OrgUnit, name: str, exclude: int | None = None) -> None:
+    siblings = OrgUnit.objects.filter(parent=parent, name=name)
+    if exclude is not None:
+        siblings = siblings.exclude(pk=exclude)
+    if siblings.exists():
+        raise Conflict("duplicate_name", f"{parent.name}下已有名为“{name}”的工会，请勿重复建立", field="name")
 
 
 def _employers_for_union(actor, parent: OrgUnit, employer_ids: list[int]) -> list[Employer]:
@@ -180,6 +190,9 @@ def union_update(*, actor, org: OrgUnit, data: dict) -> OrgUnit:
     if "term_ends_on" in data:
         changes["term_ends_on"] = v.clean_date(data["term_ends_on"], field="term_ends_on", label="届期届满日期")
     with transaction.atomic():
+        if "name" in changes and org.parent_id:
+            parent = OrgUnit.objects.select_for_update().get(pk=org.parent_id)
+            _refuse_duplicate_name(parent, changes["name"], exclude=org.pk)
         org = OrgUnit.objects.select_for_update().get(pk=org.pk)
         before = snapshot(org, ORG_AUDIT_FIELDS)
         for key, value in changes.items():

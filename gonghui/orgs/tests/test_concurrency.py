@@ -98,3 +98,14 @@ def test_a_database_restart_loses_nothing_and_costs_no_request(api):
     status, fetched = _wsgi_get(f"/api/v1/employers/{created.json()['id']}", token)
     assert status == 200, fetched
     assert fetched["name"] == "深圳市重启测试有限公司"
+
+
+def test_a_double_submitted_union_is_created_once():
+    nantou = org_by_division("440305001")
+    admin = staff_on(nantou)
+    results = _run_together(
+        lambda i: union_create(actor=admin, parent=nantou, name="深圳市双击测试有限公司工会委员会", kind=OrgKind.GRASSROOTS), 4
+    )
+    assert sum(isinstance(r, OrgUnit) for r in results) == 1, results
+    assert all(r.code == "duplicate_name" for r in results if isinstance(r, ServiceError))
+    assert OrgUnit.objects.filter(parent=nantou, name="深圳市双击测试有限公司工会委员会").count() == 1
