@@ -4,6 +4,7 @@ free port (as the `postgres` user when we are root: the server refuses root), ex
 DATABASE_URL, run the command, then stop the cluster and delete it.
 
     python scripts/with_pg.py -- pytest -q
+    GONGHUI_PG_OPTS="-c shared_buffers=4GB" python scripts/with_pg.py -- python bench/run.py
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def main() -> int:
             f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
         )
+        # Extra server options, appended (later -c wins): `make bench` passes memory settings for the
+        # national-size dataset, e.g. GONGHUI_PG_OPTS="-c shared_buffers=4GB -c work_mem=64MB".
+        extra = os.environ.get("GONGHUI_PG_OPTS", "").strip()
+        if extra:
+            opts += " " + extra
         subprocess.run(
             runas + [f"{bindir}/pg_ctl", "-D", datadir, "-o", opts, "-l", os.path.join(base, "server.log"), "-w", "start"],
             check=True, stdout=subprocess.DEVNULL, env=env,
