@@ -66,7 +66,11 @@ class OrgUnit(models.Model):
 
     name = models.CharField("名称", max_length=200)
     kind = models.CharField("类型", max_length=16, choices=OrgKind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Indexed by orgunit_children (parent, path); unique `path` also gets Django's varchar_pattern_ops
+    # "_like" index on PostgreSQL, which serves every subtree prefix condition.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", db_index=False
+    )
     path = models.CharField(max_length=PATH_MAX_LENGTH, unique=True)
     depth = models.PositiveSmallIntegerField()
     # Last child index handed out; bumped under a row lock so concurrent creates never collide.
@@ -74,7 +78,7 @@ class OrgUnit(models.Model):
     division = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="行政区划"
     )
-    province_code = models.CharField(max_length=2, blank=True, db_index=True)
+    province_code = models.CharField(max_length=2, blank=True)  # the partition key, not a filter
     is_placeholder = models.BooleanField("统计用虚设节点", default=False)
     industry = models.CharField("行业", max_length=100, blank=True)
     chair_name = models.CharField("主席", max_length=100, blank=True)
@@ -90,7 +94,6 @@ class OrgUnit(models.Model):
         verbose_name = "工会组织"
         verbose_name_plural = "工会组织"
         indexes = [
-            models.Index(fields=["path"], name="orgunit_path_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["parent", "path"], name="orgunit_children"),
             models.Index(fields=["name_initials"], name="orgunit_initials", opclasses=["varchar_pattern_ops"]),
         ]
@@ -118,7 +121,9 @@ class Employer(models.Model):
     industry = models.CharField("行业", max_length=100, blank=True)
     employee_count = models.PositiveIntegerField("职工人数", default=0)
     is_platform = models.BooleanField("平台企业", default=False)
-    org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="employers", verbose_name="所属工会")
+    org = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="employers", verbose_name="所属工会", db_index=False
+    )  # indexed by employer_org_id (org, id)
     org_path = models.CharField(max_length=PATH_MAX_LENGTH)
     province_code = models.CharField(max_length=2, blank=True)
     name_initials = models.CharField(max_length=64, blank=True)
