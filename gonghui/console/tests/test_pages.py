@@ -587,10 +587,15 @@ def test_role_select_offers_nothing_above_the_actor(tree):
 
 
 def test_granting_a_role_through_the_form(tree, as_nanshan, nanshan_admin):
-    colleague = StaffFactory(username="nantou-clerk")
+    colleague = StaffFactory(username="nantou-clerk", home_org=tree.nantou)
+    StaffFactory(username="futian-clerk", home_org=tree.futian_street)
     url = reverse("console:grant_create", args=[tree.nantou.pk])
     response = as_nanshan.post(url, {"username": "nobody-here", "role": "staff", "form_token": token()})
     assert "工作人员账户不存在或无权访问" in text(response)
+    # An account created in another district reads exactly like an unknown one.
+    response = as_nanshan.post(url, {"username": "futian-clerk", "role": "staff", "form_token": token()})
+    assert "工作人员账户不存在或无权访问" in text(response)
+    assert not Grant.objects.filter(user__username="futian-clerk").exists()
     response = as_nanshan.post(url, {"username": "nantou-clerk", "role": "superuser", "form_token": token()})
     assert "角色无效" in text(response)
     response = as_nanshan.post(url, {"username": "nantou-clerk", "role": "staff", "form_token": token()})

@@ -122,9 +122,9 @@ def test_grants_and_staff_accounts(world, admin):
 def test_moves_are_recorded_when_requested_and_when_done(world, admin, django_capture_on_commit_callbacks):
     t, actor, area = world.tree, world.nanshan_admin, world.nantou_area
     with NewEntry() as new:
-        response = admin.post(f"/api/v1/orgs/{area.pk}/move", {"new_parent_id": t.yuehai.pk})
+        response = admin.post(f"/api/v1/orgs/{area.pk}/move", {"new_parent_id": t.nanshan.pk})
     _check(new.entry, action="org.move_request", actor=actor, org=area, before={"parent_id": t.nantou.pk},
-           after={"parent_id": t.yuehai.pk})
+           after={"parent_id": t.nanshan.pk})
     from gonghui.orgs.services import org_move_execute
 
     with NewEntry() as new:
@@ -132,7 +132,7 @@ def test_moves_are_recorded_when_requested_and_when_done(world, admin, django_ca
     area.refresh_from_db()
     entry = new.entry
     assert (entry.action, entry.actor_id, entry.org_path) == ("org.move", actor.pk, area.path)
-    assert entry.before["parent_id"] == t.nantou.pk and entry.after == {"parent_id": t.yuehai.pk, "path": area.path}
+    assert entry.before["parent_id"] == t.nantou.pk and entry.after == {"parent_id": t.nanshan.pk, "path": area.path}
 
 
 def test_worker_registration_and_profile(db, django_capture_on_commit_callbacks, clock):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gonghui.accounts.models import User
 from gonghui.orgs.models import Grant, OrgKind, OrgUnit, Role
 from gonghui.testing.api_asserts import assert_error
 from gonghui.testing.fixtures import StaffFactory, staff_on, uscc_in
@@ -22,7 +23,7 @@ def _employer(org, division="440305001"):
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.STAFF, Role.VIEWER])
 def test_an_admin_grants_each_role_in_scope_and_the_grantee_then_sees_the_node(world, api, role):
     t = world.tree
-    newcomer = StaffFactory()
+    newcomer = StaffFactory(home_org=t.nantou)  # created at 南头街道: the Nanshan admin may give it a first role
     assert_error(api(newcomer).get(f"/api/v1/orgs/{t.nantou.pk}"), 404)
     response = api(world.nanshan_admin).post(f"/api/v1/orgs/{t.nantou.pk}/grants",
                                             {"username": newcomer.username, "role": role})
@@ -60,13 +61,17 @@ def test_admins_cannot_grant_above_or_beside_their_scope(world, api):
 def test_a_node_only_admin_cannot_hand_out_the_subtree(world, api):
     t = world.tree
     desk = staff_on(t.nanshan, Role.ADMIN, include_descendants=False)
+    clerk = StaffFactory(username="nanshan-clerk", home_org=t.nanshan)  # created at the desk's own node
     client = api(desk)
     refused = client.post(f"/api/v1/orgs/{t.nanshan.pk}/grants",
-                          {"username": world.newcomer.username, "role": Role.VIEWER, "include_descendants": True})
+                          {"username": clerk.username, "role": Role.VIEWER, "include_descendants": True})
     assert_error(refused, 403, "rank_exceeded")
+    assert not Grant.objects.filter(user=clerk).exists()
     granted = client.post(f"/api/v1/orgs/{t.nanshan.pk}/grants",
-                          {"username": world.newcomer.username, "role": Role.ADMIN, "include_descendants": False})
-    assert granted.status_code == 201
+                          {"username": clerk.username, "role": Role.ADMIN, "include_descendants": False})
+    assert granted.status_code == 201, granted.json()
+    assert Grant.objects.filter(user=clerk).values_list("org_id", "role", "include_descendants").get() == (
+        t.nanshan.pk, Role.ADMIN, False)
     # Nor can they revoke or narrow the grant of someone who holds the whole subtree.
     nanshan_admin_grant = Grant.objects.get(user=world.nanshan_admin)
     assert_error(client.delete(f"/api/v1/grants/{nanshan_admin_grant.pk}"), 403)
@@ -91,6 +96,60 @@ def test_an_admin_revokes_in_scope_but_not_their_own_grant(world, api):
     assert Grant.objects.filter(pk=own.pk).exists()
 
 
+
+def test_a_staff_account_outside_the_admins_scope_looks_unknown(world, api):
+    t = world.tree
+    futian_clerk = api(world.futian_admin).post(f"/api/v1/orgs/{t.futian_street.pk}/staff-users",
+                                                {"username": "futian-clerk", "display_name": "刘一"})
+    assert futian_clerk.status_code == 201, futian_clerk.json()
+    homeless = StaffFactory(username="no-home")  # created by nobody's admins: no union may hand it a first role
+    client = api(world.nanshan_admin)
+    url = f"/api/v1/orgs/{t.nantou.pk}/grants"
+    unknown = client.post(url, {"username": "nobody-here", "role": Role.VIEWER})
+    assert_error(unknown, 404, "not_found", "username")
+    # Created in another district, holding a role only there, or created nowhere: the same answer, word for word.
+    for username in ("futian-clerk", world.futian_admin.username, homeless.username):
+        response = client.post(url, {"username": username, "role": Role.VIEWER})
+        assert (response.status_code, response.json()) == (unknown.status_code, unknown.json()), username
+    assert not Grant.objects.filter(user__username__in=["futian-clerk", "no-home"]).exists()
+    assert not Grant.objects.filter(user=world.futian_admin).exclude(org=t.futian).exists()
+
+
+def test_an_account_created_at_the_admins_node_can_be_granted_a_role(world, api):
+    t = world.tree
+    nantou_admin = staff_on(t.nantou, username="nantou-admin")
+    client = api(nantou_admin)
+    created = client.post(f"/api/v1/orgs/{t.nantou.pk}/staff-users", {"username": "nantou-clerk", "display_name": "陈二"})
+    assert created.status_code == 201, created.json()
+    assert not Grant.objects.filter(user__username="nantou-clerk").exists()
+    granted = client.post(f"/api/v1/orgs/{t.nantou_union.pk}/grants", {"username": "nantou-clerk", "role": Role.STAFF})
+    assert granted.status_code == 201, granted.json()
+    assert (granted.json()["username"], granted.json()["org_id"]) == ("nantou-clerk", t.nantou_union.pk)
+    clerk = User.objects.get(username="nantou-clerk")
+    assert api(clerk).get(f"/api/v1/orgs/{t.nantou_union.pk}").json()["my_rank"] == 20
+    # The sibling county's admin cannot reach it.
+    assert_error(api(world.futian_admin).post(f"/api/v1/orgs/{t.futian_street.pk}/grants",
+                                              {"username": "nantou-clerk", "role": Role.VIEWER}), 404, "not_found")
+
+
+def test_an_account_with_a_role_in_the_admins_scope_can_be_granted_another(world, api):
+    t = world.tree
+    # Created in 福田区, then given a viewer's role at 南头街道 by the city's admin.
+    created = api(world.futian_admin).post(f"/api/v1/orgs/{t.futian.pk}/staff-users",
+                                           {"username": "loaned-clerk", "display_name": "王三"})
+    assert created.status_code == 201, created.json()
+    client = api(world.nanshan_admin)
+    assert_error(client.post(f"/api/v1/orgs/{t.yuehai.pk}/grants", {"username": "loaned-clerk", "role": Role.STAFF}),
+                 404, "not_found", "username")
+    loaned = api(world.shenzhen_admin).post(f"/api/v1/orgs/{t.nantou.pk}/grants",
+                                            {"username": "loaned-clerk", "role": Role.VIEWER})
+    assert loaned.status_code == 201, loaned.json()
+    granted = client.post(f"/api/v1/orgs/{t.yuehai.pk}/grants", {"username": "loaned-clerk", "role": Role.STAFF})
+    assert granted.status_code == 201, granted.json()
+    assert sorted(Grant.objects.filter(user__username="loaned-clerk").values_list("org_id", "role")) == sorted(
+        [(t.nantou.pk, Role.VIEWER), (t.yuehai.pk, Role.STAFF)])
+
+
 def test_grant_input_errors_are_clear(world, api):
     t = world.tree
     client = api(world.nanshan_admin)
@@ -110,7 +169,7 @@ def test_viewers_cannot_create_or_edit(world, api):
     assert_error(client.patch(f"/api/v1/unions/{t.nantou_union.pk}", {"chair_name": "李四"}), 403)
     assert_error(client.post("/api/v1/employers", _employer(t.nantou)), 403)
     assert_error(client.patch(f"/api/v1/employers/{t.nantou_employer.pk}", {"address": "某地"}), 403)
-    assert_error(client.post(f"/api/v1/orgs/{world.nantou_area.pk}/move", {"new_parent_id": t.yuehai.pk}), 403)
+    assert_error(client.post(f"/api/v1/orgs/{world.nantou_area.pk}/move", {"new_parent_id": t.nanshan.pk}), 403)
     t.nantou_union.refresh_from_db()
     t.nantou_employer.refresh_from_db()
     assert (OrgUnit.objects.count(), t.nantou_union.chair_name, t.nantou_employer.address) == before
