@@ -59,6 +59,16 @@ def _check_division_in(division: Division | None, org: OrgUnit, field: str = "di
         )
 
 
+def _check_move_territory(node: OrgUnit, new_parent: OrgUnit) -> None:
+    """属地管理: a node keeps its territory when it moves. A node without a division (a national
+    federation) cannot go under a union that has one."""
+    if node.division_id is None and territory_of(new_parent) is not None:
+        raise ValidationFailed(
+            "division_outside", f"{node.name}未设行政区划（全国性组织），不能移到{new_parent.name}之下", field="new_parent_id"
+        )
+    _check_division_in(node.division, new_parent, field="new_parent_id")
+
+
 def _allocate_child_path(parent: OrgUnit) -> str:
     """Hand out the next child path under a row lock (concurrent creates never collide)."""
     with connection.cursor() as cursor:
@@ -460,7 +470,7 @@ def org_move_request(*, actor, node: OrgUnit, new_parent: OrgUnit) -> OrgMove:
     allowed = CREATABLE_CHILD_KINDS[OrgKind(new_parent.kind)]
     if node.kind not in allowed:
         raise ValidationFailed("invalid_parent", f"{new_parent.kind_label}下不能设立{node.kind_label}", field="new_parent_id")
-    _check_division_in(node.division, new_parent, field="new_parent_id")
+    _check_move_territory(node, new_parent)
     try:
         with transaction.atomic():
             move = OrgMove.objects.create(
@@ -487,8 +497,12 @@ def org_move_execute(move_id: int) -> OrgMove:
         ids = sorted({move.node_id, move.new_parent_id, move.old_parent_id})
         locked = {o.pk: o for o in OrgUnit.objects.select_for_update().filter(pk__in=ids).order_by("path")}
         node, new_parent = locked[move.node_id], locked[move.new_parent_id]
-        if new_parent.path.startswith(node.path) or node.parent_id == new_parent.pk:
-            move.status, move.error, move.finished_at = OrgMove.Status.FAILED, "目标上级组织已无效", timezone.now()
+        try:
+            if new_parent.path.startswith(node.path) or node.parent_id == new_parent.pk:
+                raise ValidationFailed("invalid_target", "目标上级组织已无效")
+            _check_move_territory(node, new_parent)  # divisions may have changed since the request
+        except ValidationFailed as exc:
+            move.status, move.error, move.finished_at = OrgMove.Status.FAILED, exc.message, timezone.now()
             move.save()
             return move
         old_path = node.path

@@ -358,3 +358,23 @@ def test_refused_move_requests_write_nothing(moving):
     with pytest.raises(ServiceError):
         org_move_request(actor=moving.world.shenzhen_admin, node=t.nantou, new_parent=t.futian)
     assert AuditEntry.objects.count() == audit and OrgMove.objects.count() == 1  # the world's finished move
+
+
+def test_a_queued_move_fails_when_the_territory_changed_before_it_ran(platform_move):
+    p = platform_move
+    move = org_move_request(actor=p.world.shenzhen_admin, node=p.platform, new_parent=p.new_parent)
+    # Before the job runs, the target federation is re-registered in another district.
+    OrgUnit.objects.filter(pk=p.new_parent.pk).update(division_id="440304")
+    result = org_move_execute(move.pk)
+    assert result.status == OrgMove.Status.FAILED and "不在" in result.error
+    p.platform.refresh_from_db()
+    assert p.platform.parent_id == p.old_parent.pk
+
+
+def test_a_national_federation_without_a_division_cannot_go_under_a_territorial_union(world):
+    t = world.tree
+    seafarers = union_create(actor=t.root_admin, parent=t.national, name="中国海员建设工会", kind=OrgKind.INDUSTRY)
+    assert seafarers.division_id is None
+    with pytest.raises(ValidationFailed) as refused:
+        org_move_request(actor=t.root_admin, node=seafarers, new_parent=t.guangdong)
+    assert refused.value.code == "division_outside" and "全国性组织" in refused.value.message
