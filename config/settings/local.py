@@ -10,6 +10,7 @@ GONGHUI_STAFF_2FA_REQUIRED = env_bool("GONGHUI_STAFF_2FA_REQUIRED", False)
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # served from the app folders by WhiteNoise finders; production collects them
 WHITENOISE_AUTOREFRESH = DEBUG
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405

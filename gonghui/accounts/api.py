@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from gonghui.core.context import client_ip
 from gonghui.orgs.models import Grant
@@ -119,7 +119,7 @@ def logout(request):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         services.token_revoke(header.split(" ", 1)[1].strip())
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="当前用户")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from gonghui.accounts.api import ErrorOut
 from gonghui.core.errors import PermissionDenied
@@ -333,7 +333,7 @@ def union_create(request, payload: UnionIn):
         founded_on=payload.founded_on,
         employer_ids=payload.employer_ids,
     )
-    return 201, _detail(request, org)
+    return Status(201, _detail(request, org))
 
 
 @router.patch("/unions/{org_id}", response={200: OrgDetailOut, **ERRORS}, summary="修改工会信息")
@@ -349,7 +349,7 @@ def org_move(request, org_id: str, payload: MoveIn):
     new_parent = selectors.org_get(actor=request.user, org_id=payload.new_parent_id)
     move = services.org_move_request(actor=request.user, node=node, new_parent=new_parent)
     move.refresh_from_db()
-    return 202, move
+    return Status(202, move)
 
 
 @router.get("/moves/{move_id}", response={200: MoveOut, **ERRORS}, summary="迁移任务状态")
@@ -373,14 +373,14 @@ def grant_create(request, org_id: str, payload: GrantIn):
         actor=request.user, org=org, username=payload.username, role=payload.role,
         include_descendants=payload.include_descendants,
     )
-    return 201, grant
+    return Status(201, grant)
 
 
 @router.delete("/grants/{grant_id}", response={204: None, **ERRORS}, summary="撤销角色")
 def grant_delete(request, grant_id: str):
     grant = selectors.grant_get(actor=request.user, grant_id=grant_id)
     services.grant_revoke(actor=request.user, grant=grant)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/orgs/{org_id}/staff-users", response={201: StaffUserOut, **ERRORS}, summary="新建工作人员账户")
@@ -389,7 +389,7 @@ def staff_user_create(request, org_id: str, payload: StaffUserIn):
     user, password = services.staff_user_create(
         actor=request.user, org=org, username=payload.username, display_name=payload.display_name
     )
-    return 201, {"id": user.pk, "username": user.username, "initial_password": password}
+    return Status(201, {"id": user.pk, "username": user.username, "initial_password": password})
 
 
 @router.get("/audit", response={200: AuditPage, **ERRORS}, summary="我管辖范围内的审计记录")
@@ -422,7 +422,7 @@ def employer_create(request, payload: EmployerIn):
         address=payload.address, industry=payload.industry, employee_count=payload.employee_count,
         is_platform=payload.is_platform,
     )
-    return 201, selectors.employer_get(actor=request.user, employer_id=employer.pk)
+    return Status(201, selectors.employer_get(actor=request.user, employer_id=employer.pk))
 
 
 @router.patch("/employers/{employer_id}", response={200: EmployerOut, **ERRORS}, summary="修改用人单位")
