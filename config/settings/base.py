@@ -170,6 +170,9 @@ GONGHUI_STAFF_LOCKOUT_SECONDS = 900
 GONGHUI_STAFF_2FA_REQUIRED = env_bool("GONGHUI_STAFF_2FA_REQUIRED", True)
 OTP_TOTP_ISSUER = "工会一网通"
 GONGHUI_API_TOKEN_TTL_SECONDS = 7 * 86400
+# Staff sessions end after a working day; workers on their own phones stay signed in for a month.
+GONGHUI_STAFF_SESSION_SECONDS = 8 * 3600
+GONGHUI_WORKER_SESSION_SECONDS = 30 * 86400
 # The demo dataset creates these accounts; production refuses to start while any exists.
 GONGHUI_DEMO_USERNAMES = ["demo-national", "demo-guangdong", "demo-shenzhen", "demo-nanshan", "demo-nantou"]
 GONGHUI_DEMO_PASSWORD = "gonghui-demo"

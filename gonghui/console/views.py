@@ -98,6 +98,7 @@ def login_view(request):
             form_error(form, exc)
         else:
             auth_login(request, user)
+            request.session.set_expiry(settings.GONGHUI_STAFF_SESSION_SECONDS)
             device = getattr(user, "otp_device", None)
             if device is not None:
                 otp_login(request, device)

@@ -83,6 +83,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         errors = {(error.field if error.field in ("phone", "code") else "form"): error.message}
         return _login_page(request, status=error.status, errors=errors)
     login(request, user)
+    request.session.set_expiry(settings.GONGHUI_WORKER_SESSION_SECONDS)
     return redirect(_safe_next(request, request.POST.get("next")))
 
 

@@ -667,3 +667,11 @@ def test_audit_page_is_scoped_filtered_and_paged(tree, as_nanshan, as_futian, na
     filtered = text(as_nanshan.get(reverse("console:audit"), {"org": tree.yuehai.pk}))
     assert "主席49" not in filtered and "暂无操作记录" in filtered
     assert as_nanshan.get(reverse("console:audit"), {"cursor": "tampered"}).status_code == 400
+
+
+def test_a_staff_session_ends_after_a_working_day(client, settings):
+    from gonghui.testing.fixtures import org_by_division
+
+    staff_on(org_by_division("440305"), username="session-clerk")
+    client.post(reverse("console:login"), {"username": "session-clerk", "password": PASSWORD})
+    assert client.session.get_expiry_age() == settings.GONGHUI_STAFF_SESSION_SECONDS

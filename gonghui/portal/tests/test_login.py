@@ -179,3 +179,10 @@ def test_privacy_page_explains_the_phone_use(client):
     page = client.get("/privacy/").content.decode()
     for text in ("个人信息保护说明", "手机号", "加密", "138****8000", "12351"):
         assert text in page
+
+
+def test_a_worker_stays_signed_in_on_their_phone_for_a_month(client, request_code, settings):
+    request_code(PHONE)
+    client.post("/login/", {"phone": PHONE, "code": outbox_code(PHONE)})
+    assert logged_in_user_id(client) is not None
+    assert client.session.get_expiry_age() == settings.GONGHUI_WORKER_SESSION_SECONDS
