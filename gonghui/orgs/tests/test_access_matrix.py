@@ -108,8 +108,8 @@ def state(w: World) -> dict:
     """Everything a refused write could have touched."""
     return {
         "orgs": OrgUnit.objects.count(),
-        "org_paths": list(OrgUnit.objects.filter(path__startswith=w.tree.nanshan.path).values_list("id", "path", "name",
-                                                                                                  "chair_name")),
+        "org_paths": list(OrgUnit.objects.filter(path__startswith=w.tree.nanshan.path)
+                          .values_list("id", "path", "name", "chair_name").order_by("id")),
         "employers": list(Employer.objects.values_list("id", "name", "uscc", "address", "org_id").order_by("id")),
         "grants": list(Grant.objects.values_list("id", "user_id", "org_id", "role").order_by("id")),
         "moves": OrgMove.objects.count(),
