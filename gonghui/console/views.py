@@ -469,16 +469,14 @@ def employer_edit(request, employer_id):
 # --- Moving a node ----------------------------------------------------------------------------
 
 
-def _move_reason(node, candidate, scope) -> str:
-    """Why a search result cannot be the new parent (empty when it can); the service decides."""
-    if candidate.pk == node.pk or candidate.path.startswith(node.path):
-        return "不能移到自身或下级组织之下"
+def _move_reason(user, node, candidate) -> str:
+    """Why a search result cannot be the new parent (empty when it can): the service's own rules."""
     if candidate.pk == node.parent_id:
         return "当前上级"
-    if scope.rank_at(candidate.path) < ADMIN:
-        return "您在该组织没有管理员权限"
-    if node.kind not in CREATABLE_CHILD_KINDS[OrgKind(candidate.kind)]:
-        return f"{candidate.kind_label}下不能设立{node.kind_label}"
+    try:
+        services.org_move_check(actor=user, node=node, new_parent=candidate)
+    except ServiceError as exc:
+        return exc.message
     return ""
 
 
@@ -489,7 +487,6 @@ def org_move(request, org_id):
     user = request.user
     node = selectors.org_get(actor=user, org_id=org_id)
     selectors.require_rank(user, node.path, Role.ADMIN, "只有管理员可以调整组织隶属关系")
-    scope = selectors.actor_scope(user)
     error = ""
     if request.method == "POST":
         duplicate = claim_form_token(request)
@@ -513,7 +510,7 @@ def org_move(request, org_id):
     if q:
         try:
             found = selectors.org_search(actor=user, q=q, limit=SEARCH_LIMIT)
-            candidates = [(c, _move_reason(node, c, scope)) for c in found]
+            candidates = [(c, _move_reason(user, node, c)) for c in found]
         except ValidationFailed as exc:
             error = error or exc.message
     context = {

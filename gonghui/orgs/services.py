@@ -454,8 +454,9 @@ def grant_revoke(*, actor, grant: Grant) -> None:
 # --- Moving a node ----------------------------------------------------------------------------
 
 
-def org_move_request(*, actor, node: OrgUnit, new_parent: OrgUnit) -> OrgMove:
-    """Validate and queue a move; the job `org_move_execute` rewrites every scoped row."""
+def org_move_check(*, actor, node: OrgUnit, new_parent: OrgUnit) -> None:
+    """Every rule a move must pass, without writing anything (the console uses it to explain which
+    search results can be the new parent)."""
     scope = actor_scope(actor)
     if scope.rank_at(node.path) < ROLE_RANK[Role.ADMIN] or scope.rank_at(new_parent.path) < ROLE_RANK[Role.ADMIN]:
         raise PermissionDenied("只有管理员可以在其管辖范围内调整组织隶属关系")
@@ -471,6 +472,11 @@ def org_move_request(*, actor, node: OrgUnit, new_parent: OrgUnit) -> OrgMove:
     if node.kind not in allowed:
         raise ValidationFailed("invalid_parent", f"{new_parent.kind_label}下不能设立{node.kind_label}", field="new_parent_id")
     _check_move_territory(node, new_parent)
+
+
+def org_move_request(*, actor, node: OrgUnit, new_parent: OrgUnit) -> OrgMove:
+    """Validate and queue a move; the job `org_move_execute` rewrites every scoped row."""
+    org_move_check(actor=actor, node=node, new_parent=new_parent)
     try:
         with transaction.atomic():
             move = OrgMove.objects.create(

@@ -359,7 +359,10 @@ def test_pending_move_is_shown(tree, as_nanshan, nanshan_admin):
 def test_move_page_searches_within_scope_and_explains_what_cannot_be_chosen(tree, as_nanshan):
     url = reverse("console:org_move", args=[tree.nantou_union.pk])
     page = text(as_nanshan.get(url + "?q=粤海街道"))
-    assert "粤海街道工会" in page and "移到此处" in page
+    # Listed, but explained rather than offered: a 南头 union cannot hang under 粤海 (属地管理).
+    assert "粤海街道工会" in page and "不在粤海街道工会的辖区" in page and "移到此处" not in page
+    page = text(as_nanshan.get(url + "?q=南山区总工会"))
+    assert "移到此处" in page
     page = text(as_nanshan.get(url + "?q=福田"))
     assert tree.futian.name not in page and tree.futian_street.name not in page and "没有找到" in page
     response = as_nanshan.post(url, {"new_parent_id": tree.futian_street.pk, "form_token": token()})
@@ -675,3 +678,15 @@ def test_a_staff_session_ends_after_a_working_day(client, settings):
     staff_on(org_by_division("440305"), username="session-clerk")
     client.post(reverse("console:login"), {"username": "session-clerk", "password": PASSWORD})
     assert client.session.get_expiry_age() == settings.GONGHUI_STAFF_SESSION_SECONDS
+
+
+def test_move_candidates_are_explained_by_the_services_own_rules(tree):
+    shenzhen_admin = staff_on(tree.shenzhen)
+    area = services.union_create(actor=shenzhen_admin, parent=tree.nantou, name="南头街道候选测试园区工会联合会",
+                                 kind="area")
+    page = text(client_for(shenzhen_admin).get(reverse("console:org_move", args=[area.pk]), {"q": "福田街道"}))
+    # 福田街道 would take an area federation by kind, but not one located in 南头街道 (属地管理).
+    assert "不在福田街道工会的辖区" in page
+    assert "移到此处" not in page
+    page = text(client_for(shenzhen_admin).get(reverse("console:org_move", args=[area.pk]), {"q": "南山区总工会"}))
+    assert "移到此处" in page
