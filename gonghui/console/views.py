@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -510,6 +511,7 @@ def org_move(request, org_id):
     if q:
         try:
             found = selectors.org_search(actor=user, q=q, limit=SEARCH_LIMIT)
+            prefetch_related_objects(found, "division")  # the territory rule reads each one's division
             candidates = [(c, _move_reason(user, node, c)) for c in found]
         except ValidationFailed as exc:
             error = error or exc.message
