@@ -9,7 +9,7 @@ TEST_DEBS := postgresql fonts-noto-cjk chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo serve test bench lint clean
+.PHONY: setup demo serve test screenshots bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { bash scripts/system-deps.sh python3-venv && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
@@ -34,6 +34,10 @@ serve: setup
 test: setup
 	bash scripts/system-deps.sh $(TEST_DEBS)
 	$(BIN)/python scripts/with_pg.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh docs/screenshots from the browser tests.
+screenshots: setup
+	GONGHUI_UPDATE_SCREENSHOTS=1 $(MAKE) test PYTEST_ARGS="-m browser"
 
 # Server memory for the national-size dataset (~10 GB on disk; assumes 8+ GB RAM): override to fit.
 BENCH_PG_OPTS ?= -c shared_buffers=4GB -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB -c effective_cache_size=12GB
