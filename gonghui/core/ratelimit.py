@@ -31,12 +31,6 @@ def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) 
     return count, int(window_start + window_seconds - now) + 1
 
 
-def peek(key: str, window_seconds: int, *, now: float | None = None) -> int:
-    now = time.time() if now is None else now
-    window_start = int(now // window_seconds) * window_seconds
-    row = RateCounter.objects.filter(key=key, window_start=window_start).values_list("count", flat=True).first()
-    return row or 0
-
 
 def check(name: str, subject: str, message: str) -> None:
     """Raise RateLimited when the named limit (settings.GONGHUI_RATE_LIMITS) is exceeded."""
@@ -46,14 +40,6 @@ def check(name: str, subject: str, message: str) -> None:
         raise RateLimited(message, retry_after=retry_after)
 
 
-def reset(key_prefix: str) -> None:
-    """Forget every counter whose key starts with the prefix (all limits of a subject)."""
-    RateCounter.objects.filter(key__startswith=key_prefix).delete()
-
-
-def clear(key: str) -> None:
-    """Forget the counters of exactly this key."""
-    RateCounter.objects.filter(key=key).delete()
 
 
 def prune(older_than_seconds: int = 2 * 86400) -> int:
