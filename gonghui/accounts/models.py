@@ -35,10 +35,6 @@ class User(AbstractUser):
         return self.kind == self.Kind.WORKER
 
     @property
-    def is_staff_member(self) -> bool:
-        return self.kind == self.Kind.STAFF
-
-    @property
     def phone(self) -> str:
         return pii.decrypt(self.phone_encrypted)
 

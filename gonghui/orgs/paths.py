@@ -38,6 +38,3 @@ def ancestor_paths(path: str, include_self: bool = True) -> list[str]:
 def parent_path(path: str) -> str:
     return path[:-STEP]
 
-
-def is_within(path: str, ancestor: str) -> bool:
-    return path.startswith(ancestor)

@@ -57,10 +57,6 @@ class Scope:
     def roots(self) -> list[int]:
         return [org_id for _p, _d, _r, org_id in sorted(self.grants)]
 
-    @property
-    def max_rank(self) -> int:
-        return max((rank for _p, _d, rank, _o in self.grants), default=0)
-
 
 def actor_scope(actor) -> Scope:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
