@@ -34,7 +34,3 @@ def ancestor_paths(path: str, include_self: bool = True) -> list[str]:
     end = len(path) if include_self else len(path) - STEP
     return [path[:i] for i in range(STEP, end + 1, STEP)]
 
-
-def parent_path(path: str) -> str:
-    return path[:-STEP]
-
