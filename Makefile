@@ -25,6 +25,7 @@ demo: setup
 	bash scripts/system-deps.sh $(DEMO_DEBS)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_divisions
+	$(BIN)/python manage.py load_occupations
 	$(BIN)/python manage.py seed_demo
 	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 

@@ -14,9 +14,11 @@ TRANSACTIONAL_TREE_PROVINCES = {"44", "11"}
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from gonghui.orgs.divisions import load_divisions
+    from gonghui.orgs.occupations import load_occupations
 
     with django_db_blocker.unblock():
         load_divisions()
+        load_occupations()
 
 
 def _is_transactional(request) -> bool:
@@ -35,5 +37,8 @@ def _territorial_tree(request, django_db_blocker):
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             if not OrgUnit.objects.filter(path=ROOT_PATH).exists():
+                from gonghui.orgs.occupations import load_occupations
+
                 load_divisions(provinces=TRANSACTIONAL_TREE_PROVINCES)
+                load_occupations()
     yield

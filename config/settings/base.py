@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "gonghui.accounts",
     "gonghui.orgs",
     "gonghui.analytics",
+    "gonghui.membership",
     "gonghui.portal",
     "gonghui.console",
 ]
@@ -121,6 +122,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (rosters, evidence) are private: never served from a URL, only through views that
+# check access. Keep this outside any web root.
+MEDIA_ROOT = Path(os.environ.get("GONGHUI_PRIVATE_DIR", VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -164,6 +168,10 @@ GONGHUI_RATE_LIMITS = {
     "sms_ip_hour": (30, 3600),
     "login_ip_min": (30, 60),
     "staff_login_ip_min": (20, 60),
+    "pii_reveal_day": (200, 86400),  # full ID numbers / phones one staff member may reveal a day
+    "card_verify_min": (60, 60),  # card checks per service-point account a minute
+    "join_user_hour": (20, 3600),  # join / transfer / correction submits per worker an hour
+    "import_user_day": (50, 86400),  # roster uploads per staff member a day
 }
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5
 GONGHUI_STAFF_LOCKOUT_SECONDS = 900
@@ -176,3 +184,22 @@ GONGHUI_WORKER_SESSION_SECONDS = 30 * 86400
 # The demo dataset creates these accounts; production refuses to start while any exists.
 GONGHUI_DEMO_USERNAMES = ["demo-national", "demo-guangdong", "demo-shenzhen", "demo-nanshan", "demo-nantou"]
 GONGHUI_DEMO_PASSWORD = "gonghui-demo"
+
+# --- Membership ---------------------------------------------------------------------------------
+# Decide an application within this many Chinese working days (per-node policy may change it).
+GONGHUI_MEMBERSHIP_DECIDE_DAYS = 3
+# Transfers: the receiving union registers the member within this many working days.
+GONGHUI_TRANSFER_DAYS = 5
+# Routing rules in order (per-node policy may reorder them); see gonghui/membership/routing.py.
+GONGHUI_MEMBERSHIP_ROUTING = ["employer_union", "platform_union", "industry_federation", "township", "county"]
+# The consent text version a worker agrees to when joining (templates/membership/consent_<v>.html).
+GONGHUI_CONSENT_VERSION = "2026-11"
+# The member card QR: how long one token is valid.
+GONGHUI_CARD_TOKEN_SECONDS = 120
+# Working days beyond the years chinese_calendar knows: extra holidays / make-up working days
+# (ISO dates) published by the State Council, until the library catches up.
+GONGHUI_EXTRA_HOLIDAYS = [d for d in os.environ.get("GONGHUI_EXTRA_HOLIDAYS", "").split(",") if d]
+GONGHUI_EXTRA_WORKDAYS = [d for d in os.environ.get("GONGHUI_EXTRA_WORKDAYS", "").split(",") if d]
+# Roster import: largest file accepted, rows per committed batch.
+GONGHUI_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+GONGHUI_IMPORT_BATCH_ROWS = 5000

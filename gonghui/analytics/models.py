@@ -19,3 +19,20 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.metric}={self.value}"
+
+
+class DailyRollup(models.Model):
+    """Subtree totals per day (new members per day, applications decided…), like Rollup."""
+
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=64)
+    day = models.DateField()
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "每日汇总计数"
+        verbose_name_plural = "每日汇总计数"
+        constraints = [models.UniqueConstraint(fields=["org", "metric", "day"], name="dailyrollup_org_metric_day")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.metric} {self.day}={self.value}"

@@ -6,7 +6,23 @@ from django.db import connection
 
 from gonghui.orgs.paths import ancestor_paths
 
-from .models import Rollup
+from .models import DailyRollup, Rollup
+
+# Other modules' own contributions for rebuilds: SQL selecting (org_id, metric, value) for Rollup and
+# (org_id, metric, day, value) for DailyRollup, attributed to the node that owns the rows.
+REBUILD_SOURCES: list[str] = []
+DAILY_REBUILD_SOURCES: list[str] = []
+
+
+def register_rebuild_source(sql, daily: bool = False) -> None:
+    """`sql` is a string, or a callable taking the database vendor and returning one."""
+    target = DAILY_REBUILD_SOURCES if daily else REBUILD_SOURCES
+    if sql not in target:
+        target.append(sql)
+
+
+def _sources(sources) -> list[str]:
+    return [source(connection.vendor) if callable(source) else source for source in sources]
 
 # Metrics this module maintains. Other modules add their own names (members.<status>, cases.open…).
 UNIONS = "unions"  # union nodes below the node
@@ -34,12 +50,79 @@ def rollup_add(path: str, deltas: dict[str, int]) -> None:
             )
 
 
+def rollup_add_daily(path: str, day, deltas: dict[str, int]) -> None:
+    """Add per-day deltas to the node at `path` and all its ancestors."""
+    deltas = {metric: delta for metric, delta in deltas.items() if delta}
+    if not deltas or not path:
+        return
+    paths = ancestor_paths(path)
+    table = DailyRollup._meta.db_table
+    placeholders = ", ".join(["%s"] * len(paths))
+    with connection.cursor() as cursor:
+        for metric, delta in deltas.items():
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, day, value) "
+                f"SELECT id, %s, %s, %s FROM orgs_orgunit WHERE path IN ({placeholders}) ORDER BY path "
+                f"ON CONFLICT (org_id, metric, day) DO UPDATE SET value = {table}.value + EXCLUDED.value",
+                [metric, day, delta, *paths],
+            )
+
+
+def daily_read(org_id: int, metrics: list[str], since, until) -> dict[str, dict]:
+    """{metric: {day: value}} for the node's subtree between two days (inclusive)."""
+    out: dict[str, dict] = {metric: {} for metric in metrics}
+    rows = DailyRollup.objects.filter(org_id=org_id, metric__in=metrics, day__gte=since, day__lte=until)
+    for metric, day, value in rows.values_list("metric", "day", "value"):
+        out[metric][day] = value
+    return out
+
+
+def rollup_move(node_id: int, old_parent_path: str, new_parent_path: str) -> None:
+    """A subtree changed parent: move its per-day totals from the old ancestors to the new ones.
+    (Plain totals are moved by the caller with rollup_add.)"""
+    rows = list(DailyRollup.objects.filter(org_id=node_id).values_list("metric", "day", "value"))
+    by_day: dict = {}
+    for metric, day, value in rows:
+        by_day.setdefault(day, {})[metric] = value
+    for day, deltas in by_day.items():
+        rollup_add_daily(old_parent_path, day, {k: -v for k, v in deltas.items()})
+        rollup_add_daily(new_parent_path, day, deltas)
+
+
 def rollup_read(org_id: int) -> dict[str, int]:
     return dict(Rollup.objects.filter(org_id=org_id).values_list("metric", "value"))
 
 
 def rollup_rebuild() -> None:
     """Recompute every subtree total from the rows (after bulk loads). Runs bottom-up by depth."""
+    _rollup_rebuild()
+    daily_rebuild()
+
+
+def daily_rebuild() -> None:
+    """Recompute the per-day subtree totals from the registered daily sources."""
+    table = DailyRollup._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        for source in _sources(DAILY_REBUILD_SOURCES):
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, day, value) SELECT org_id, metric, day, SUM(value) "
+                f"FROM ({source}) s GROUP BY org_id, metric, day "
+                f"ON CONFLICT (org_id, metric, day) DO UPDATE SET value = {table}.value + EXCLUDED.value"
+            )
+        cursor.execute("SELECT COALESCE(MAX(depth), 0) FROM orgs_orgunit")
+        max_depth = cursor.fetchone()[0]
+        for depth in range(max_depth, 1, -1):
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, day, value) "
+                f"SELECT o.parent_id, r.metric, r.day, SUM(r.value) FROM {table} r "
+                f"JOIN orgs_orgunit o ON o.id = r.org_id WHERE o.depth = %s GROUP BY o.parent_id, r.metric, r.day "
+                f"ON CONFLICT (org_id, metric, day) DO UPDATE SET value = {table}.value + EXCLUDED.value",
+                [depth],
+            )
+
+
+def _rollup_rebuild() -> None:
     from gonghui.orgs.models import LEAF_KINDS
 
     leaf = ", ".join(f"'{k.value}'" for k in LEAF_KINDS)
@@ -71,6 +154,12 @@ def rollup_rebuild() -> None:
             f"INSERT INTO {table} (org_id, metric, value) "
             f"SELECT org_id, 'staff', COUNT(*) FROM orgs_grant GROUP BY org_id"
         )
+        for source in _sources(REBUILD_SOURCES):
+            cursor.execute(
+                f"INSERT INTO {table} (org_id, metric, value) SELECT org_id, metric, SUM(value) FROM ({source}) s "
+                f"GROUP BY org_id, metric "
+                f"ON CONFLICT (org_id, metric) DO UPDATE SET value = {table}.value + EXCLUDED.value"
+            )
         cursor.execute("SELECT COALESCE(MAX(depth), 0) FROM orgs_orgunit")
         max_depth = cursor.fetchone()[0]
         # Fold each level's totals into its parent, deepest level first.
@@ -109,7 +198,9 @@ def _rebuild_postgresql(leaf: str) -> None:
             "    SELECT org_id, COUNT(*) AS n, SUM(employee_count) AS w FROM orgs_employer GROUP BY org_id) e "
             "    CROSS JOIN LATERAL (VALUES ('employers', e.n), ('workers', e.w)) AS m(metric, value) "
             "  UNION ALL SELECT org_id, 'staff', COUNT(*) FROM orgs_grant GROUP BY org_id"
-            ") c JOIN orgs_orgunit o ON o.id = c.org_id"
+            + "".join(f" UNION ALL SELECT org_id, metric, value FROM ({source}) s{i}"
+                      for i, source in enumerate(_sources(REBUILD_SOURCES)))
+            + ") c JOIN orgs_orgunit o ON o.id = c.org_id"
         )
         cursor.execute("ANALYZE rollup_fold")
         cursor.execute("SELECT COALESCE(MAX(depth), 0) FROM orgs_orgunit")

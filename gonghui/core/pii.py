@@ -50,3 +50,10 @@ def mask_id_number(value: str) -> str:
     if len(value) < 10:
         return "*" * len(value)
     return f"{value[:6]}{'*' * (len(value) - 10)}{value[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***, 阿依古丽·买买提 -> 阿*******: the surname's first character only."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)

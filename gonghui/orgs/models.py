@@ -30,6 +30,26 @@ class Division(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+class Occupation(models.Model):
+    """The 2022 occupational classification (职业分类大典), reference data from data/occupations."""
+
+    code = models.CharField(primary_key=True, max_length=16)  # 4-04-05-13
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    level = models.PositiveSmallIntegerField()  # 1 大类, 2 中类, 3 小类, 4 细类 (an occupation)
+    source = models.CharField(max_length=32, blank=True)
+    name_initials = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "职业"
+        verbose_name_plural = "职业"
+        indexes = [models.Index(fields=["name_initials"], name="occupation_initials",
+                                opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
 class OrgKind(models.TextChoices):
     NATIONAL = "national", "全国总工会"
     PROVINCE = "province", "省级总工会"

@@ -531,6 +531,7 @@ def org_move_execute(move_id: int) -> OrgMove:
                 )
         OrgUnit.objects.filter(pk=node.pk).update(parent=new_parent)
         rollups.rollup_add(new_parent.path, subtree_totals)
+        rollups.rollup_move(node.pk, node.parent.path, new_parent.path)
         province = new_parent.province_code
         if province and node.province_code != province:
             OrgUnit.objects.filter(path__startswith=new_path).update(province_code=province)
