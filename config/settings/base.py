@@ -157,6 +157,8 @@ LOGGING = {
 # --- Gonghui -------------------------------------------------------------------------------
 # Key for personal data: HMAC lookups (phones, ID numbers) and Fernet encryption at rest.
 GONGHUI_PII_KEY = os.environ.get("GONGHUI_PII_KEY", "")
+# Encryption secrets, newest first (optional; default: GONGHUI_PII_KEY). See gonghui/core/pii.py.
+GONGHUI_PII_ENCRYPTION_KEYS = [k for k in os.environ.get("GONGHUI_PII_ENCRYPTION_KEYS", "").split(",") if k.strip()]
 # SMS gateway: a dotted path to a class implementing gonghui.accounts.sms.SmsGateway.
 GONGHUI_SMS_GATEWAY = os.environ.get("GONGHUI_SMS_GATEWAY", "gonghui.accounts.sms.OutboxGateway")
 GONGHUI_SMS_CODE_TTL_SECONDS = 300

@@ -77,6 +77,28 @@ _FIELD_LABELS = {
     "role": "角色",
     "include_descendants": "含下级组织",
     "direct": "仅本级",
+    "id_number": "身份证号",
+    "employment_form": "用工形式",
+    "employer_id": "所在单位",
+    "occupation_code": "职业",
+    "platform_id": "所在平台",
+    "platform_role": "平台工作类型",
+    "job_title": "岗位",
+    "consent": "个人信息处理同意",
+    "reason": "原因",
+    "status": "状态",
+    "token": "二维码令牌",
+    "member_id": "会员",
+    "approve": "审核结论",
+    "field": "查看项目",
+    "routing": "受理规则",
+    "decide_within_days": "审批时限",
+    "auto_approve": "自动批准",
+    "file": "花名册文件",
+    "node": "工会",
+    "days": "天数",
+    "direction": "方向",
+    "overdue": "只看超时",
 }
 _BOUNDS = {"greater_than_equal": "不能小于{ge}", "greater_than": "应大于{gt}", "less_than_equal": "不能大于{le}",
            "less_than": "应小于{lt}"}
@@ -145,10 +167,12 @@ def data_error(request, exc: DataError):
 
 def register_routers() -> None:
     from gonghui.accounts.api import router as accounts_router
+    from gonghui.membership.api import router as membership_router
     from gonghui.orgs.api import router as orgs_router
 
     api.add_router("/v1/", accounts_router)
     api.add_router("/v1/", orgs_router)
+    api.add_router("/v1/", membership_router)
 
 
 register_routers()

@@ -55,3 +55,31 @@ def test_a_workers_phone_is_nowhere_in_clear(db):
     assert User.objects.get(phone_hash=pii.lookup_hash("phone", PHONE)).phone == PHONE
     me = api_as(worker).get("/api/v1/me")
     assert me.json()["phone_masked"] == "138****8000" and PHONE not in me.content.decode()
+
+
+@pytest.mark.django_db
+def test_keys_rotate_without_losing_a_value(settings):
+    from django.core.management import call_command
+
+    settings.GONGHUI_PII_ENCRYPTION_KEYS = ["old-secret"]
+    worker = WorkerFactory(phone=PHONE)
+    old_token = User.objects.get(pk=worker.pk).phone_encrypted
+    settings.GONGHUI_PII_ENCRYPTION_KEYS = ["new-secret", "old-secret"]
+    assert User.objects.get(pk=worker.pk).phone == PHONE  # readable with both keys configured
+    call_command("pii_rotate", stdout=open("/dev/null", "w"))
+    rotated = User.objects.get(pk=worker.pk)
+    assert rotated.phone_encrypted != old_token
+    settings.GONGHUI_PII_ENCRYPTION_KEYS = ["new-secret"]  # the old key is gone
+    assert User.objects.get(pk=worker.pk).phone == PHONE
+
+
+@pytest.mark.django_db
+def test_lookup_key_rotation_rehashes_so_lookups_keep_working(settings):
+    from django.core.management import call_command
+
+    settings.GONGHUI_PII_ENCRYPTION_KEYS = ["enc-secret"]
+    worker = WorkerFactory(phone=PHONE)
+    settings.GONGHUI_PII_KEY = "a-new-lookup-secret"
+    assert not User.objects.filter(phone_hash=pii.lookup_hash("phone", PHONE)).exists()
+    call_command("pii_rotate", "--rehash", stdout=open("/dev/null", "w"))
+    assert User.objects.get(phone_hash=pii.lookup_hash("phone", PHONE)).pk == worker.pk
