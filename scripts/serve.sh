@@ -8,7 +8,10 @@ PORT=${PORT:-8000}
 mkdir -p var
 $BIN/python manage.py db_worker --queue-name default --no-reload >var/worker.log 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+# Clock jobs: overdue applications escalate to the parent union (督办), counters are pruned.
+$BIN/python manage.py periodic --loop >var/periodic.log 2>&1 &
+clock=$!
+trap 'kill $worker $clock 2>/dev/null || true' EXIT INT TERM
 cat <<TXT
 
 工会一网通 is running at http://$HOST:$PORT/

@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401
+        from . import periodic, ratelimit
+
+        periodic.register("core.ratelimit_prune", ratelimit.prune, every_seconds=3600)

@@ -25,3 +25,9 @@ class MembershipConfig(AppConfig):
         from . import rebuild
 
         rebuild.register()
+
+        from gonghui.core import periodic
+
+        from .services import overdue_escalate
+
+        periodic.register("membership.overdue_escalate", overdue_escalate, every_seconds=300)

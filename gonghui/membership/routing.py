@@ -103,16 +103,23 @@ def _platform_union(place: Place) -> Route | None:
 
 
 def _industry_federation(place: Place) -> Route | None:
+    """A federation of the sector in the township, county or city of the place (nearest first);
+    the sector is matched on the federation's name, then on its industry."""
     if place.division is None:
         return None
-    words = _sector_words(place)
+    words = [w for w in _sector_words(place) if w]
     if not words:
         return None
-    codes = {place.division.code, _county_code(place.division)}
-    for org in OrgUnit.objects.filter(kind=OrgKind.INDUSTRY, is_active=True, division_id__in=codes).order_by("path"):
-        if org.industry and any(word and (word in org.industry or org.industry in word) for word in words):
-            return Route(org, "industry_federation",
-                         f"您所在行业（{org.industry}）在当地有行业工会联合会，由「{org.name}」受理")
+    county = _county_code(place.division)
+    codes = [place.division.code, county, county[:4] + "00"]
+    candidates = list(OrgUnit.objects.filter(kind=OrgKind.INDUSTRY, is_active=True, division_id__in=codes))
+    candidates.sort(key=lambda o: codes.index(o.division_id))
+    for attribute in ("name", "industry"):
+        for org in candidates:
+            text = getattr(org, attribute)
+            if text and any(word in text or (attribute == "industry" and text in word) for word in words):
+                return Route(org, "industry_federation",
+                             f"您所在行业在当地有行业工会联合会，由「{org.name}」受理")
     return None
 
 
