@@ -186,6 +186,9 @@ class DemoBuilder:
 
         logins = self.staff()
         self.workers()
+        from gonghui.membership.demo import seed_membership
+
+        seed_membership()
         rollup_rebuild()
         return logins
 

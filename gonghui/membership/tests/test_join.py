@@ -68,3 +68,13 @@ def test_a_member_is_told_where_they_belong(tree):
         join(worker, tree.nantou_employer, id_number=number)
     assert tree.nantou_union.name in exc.value.message
     assert Member.objects.count() == 1
+
+
+def test_region_codes_newer_than_the_birth_date_are_accepted(tree):
+    """The region is where the number was first issued: 南山区 (440305, since 1990) for a worker
+    born in 1965 is a real number that python-stdnum's own birth-year check would refuse."""
+    import datetime
+
+    app, _ = join(WorkerFactory(), tree.nantou_employer,
+                  id_number=make_id_number("440305", datetime.date(1965, 3, 1)))
+    assert app.birth_date == datetime.date(1965, 3, 1)
