@@ -99,6 +99,7 @@ _FIELD_LABELS = {
     "days": "天数",
     "direction": "方向",
     "overdue": "只看超时",
+    "residence_code": "居住地",
 }
 _BOUNDS = {"greater_than_equal": "不能小于{ge}", "greater_than": "应大于{gt}", "less_than_equal": "不能大于{le}",
            "less_than": "应小于{lt}"}

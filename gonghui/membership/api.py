@@ -228,7 +228,8 @@ class TransferIn(Schema):
     platform_id: int | None = None
     platform_role: str = Field("", max_length=32)
     job_title: str = Field("", max_length=200)
-    division_code: str | None = Field(None, max_length=12, description="新单位所在地；新单位未建会时为居住地")
+    division_code: str | None = Field(None, max_length=12, description="未登记的新单位所在地（无单位时为工作地）")
+    residence_code: str | None = Field(None, max_length=12, description="居住地（乡镇街道）：新单位未建会时会籍由居住地工会保管")
 
 
 class TransferOut(Schema):
@@ -497,6 +498,7 @@ def transfer_request(request, payload: TransferIn):
         actor=user, member=member, employment_form=payload.employment_form, employer_id=payload.employer_id,
         employer=payload.employer.dict() if payload.employer else None, platform_id=payload.platform_id,
         platform_role=payload.platform_role, job_title=payload.job_title, division_code=payload.division_code,
+        residence_code=payload.residence_code,
     )
     return Status(201 if created else 200, transfer)
 

@@ -178,22 +178,24 @@ def route(place: Place, rules: list[str] | None = None) -> Route:
                            "division_code")
 
 
-def route_residence(place: Place, rules: list[str] | None = None) -> Route:
+def route_residence(place: Place, rules: list[str] | None = None, residence: Division | None = None) -> Route:
     """Transfers: the employer's/platform's/industry union if there is one, otherwise the union where
-    the member lives (the township/street, else the county)."""
+    the member lives (the township/street, else the county; the place of work if not given)."""
+    if place.division is None and place.employer is not None:
+        place.division = place.employer.division
     order = [r for r in (rules or rules_for(place.division)) if r in ("employer_union", "platform_union",
                                                                        "industry_federation")]
     for name in order:
         found = _RULES[name](place)
         if found is not None:
             return found
-    residence = Place(employer=None, division=place.division, employment_form=place.employment_form)
+    home = Place(employer=None, division=residence or place.division, employment_form=place.employment_form)
     for finder in (_township, _county):
-        found = finder(residence)
+        found = finder(home)
         if found is not None:
             why = "新单位尚未建立工会，" if (place.employer or place.employer_name) else ""
             return Route(found.org, "residence", f"{why}会籍由您居住地的「{found.org.name}」保管")
-    raise ValidationFailed("place_required", "请选择您的居住地（需具体到乡镇街道）", "division_code")
+    raise ValidationFailed("place_required", "请选择您的居住地（需具体到乡镇街道）", "residence_code")
 
 
 def validate_rules(rules: list) -> list[str]:

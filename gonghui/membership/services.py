@@ -596,17 +596,20 @@ def member_withdraw_self(*, actor, member: Member, reason: str = "") -> Member:
 
 def transfer_request(*, actor, member: Member, employment_form: str, employer_id=None, employer: dict | None = None,
                      platform_id=None, platform_role: str = "", job_title: str = "",
-                     division_code: str | None = None) -> tuple[Transfer, bool]:
+                     division_code: str | None = None, residence_code: str | None = None) -> tuple[Transfer, bool]:
     """会员关系接转 on a job change: routing picks the receiving union; the member stays a member of
     the old union until the receiving union registers them. The old union is told and cannot block.
-    `division_code`: where the new employer is, or (without one) where the member lives."""
+    `division_code`: where an unlisted new employer is (or, without an employer, where the member
+    works); `residence_code`: where the member lives — the union there holds the membership when
+    the new employer has no union (defaults to the place of work)."""
     is_self = member.user_id == getattr(actor, "pk", None)
     if not is_self:
         require_rank(actor, member.org_path, Role.STAFF)
     job = clean_job(employer_id=employer_id, employer=employer, employment_form=employment_form,
                     platform_id=platform_id, platform_role=platform_role, job_title=job_title,
                     division_code=division_code)
-    found = routing.route_residence(job.place())
+    residence = _division(residence_code, "residence_code")
+    found = routing.route_residence(job.place(), residence=residence)
     with transaction.atomic():
         m = _lock_member(member)
         pending = Transfer.objects.filter(member=m, status=Transfer.Status.PENDING).first()

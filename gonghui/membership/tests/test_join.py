@@ -78,3 +78,26 @@ def test_region_codes_newer_than_the_birth_date_are_accepted(tree):
     app, _ = join(WorkerFactory(), tree.nantou_employer,
                   id_number=make_id_number("440305", datetime.date(1965, 3, 1)))
     assert app.birth_date == datetime.date(1965, 3, 1)
+
+
+def test_a_transfer_to_an_employer_without_a_union_is_held_where_the_member_lives(tree):
+    from gonghui.membership.models import Transfer
+    from gonghui.orgs.services import employer_create
+    from gonghui.testing.fixtures import uscc_in
+
+    worker = WorkerFactory()
+    app, _ = join(worker, tree.nantou_employer)
+    member = services.application_approve(actor=tree.root_admin, application=app)
+    unorganised = employer_create(actor=tree.root_admin, org=tree.futian_street, name="深圳市福田无工会贸易有限公司",
+                                  uscc=uscc_in("440304004"), division_code="440304004", employee_count=10)
+    transfer, created = services.transfer_request(actor=worker, member=member, employment_form="labor_contract",
+                                                  employer_id=unorganised.pk, residence_code="440305007")
+    assert created and transfer.to_org == tree.yuehai and transfer.route_rule == "residence"
+    member.refresh_from_db()
+    assert member.status == MemberStatus.TRANSFERRING and member.org == tree.nantou_union  # still a member there
+    staff = staff_on(tree.yuehai, "staff")
+    services.transfer_accept(actor=staff, transfer=transfer)
+    member.refresh_from_db()
+    assert member.org == tree.yuehai and member.status == MemberStatus.ACTIVE
+    assert Transfer.objects.get().status == Transfer.Status.DONE
+    assert_rollups_match_rebuild(tree.nantou_union, tree.yuehai, tree.nanshan, tree.national)
