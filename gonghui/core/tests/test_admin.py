@@ -21,3 +21,20 @@ def test_union_staff_cannot_use_the_admin(client, tree):
     client.force_login(staff_on(tree.nanshan))
     response = client.get("/sysadmin/orgs/orgunit/")
     assert response.status_code == 302 and "/sysadmin/login/" in response["Location"]
+
+
+def test_member_pages_in_the_admin_are_masked_and_read_only(client, tree):
+    from gonghui.membership import services
+    from gonghui.membership.tests.helpers import join, make_id_number
+    from gonghui.testing.fixtures import WorkerFactory
+
+    number = make_id_number()
+    app, _ = join(WorkerFactory(), tree.nantou_employer, id_number=number)
+    member = services.application_approve(actor=tree.root_admin, application=app)
+    client.force_login(User.objects.create_superuser("sysadmin", "", "sysadmin-password-1"))
+    for url in (f"/sysadmin/membership/member/{member.pk}/change/", "/sysadmin/membership/member/",
+                f"/sysadmin/membership/application/{app.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert number not in response.content.decode() and member.id_masked in response.content.decode()
+    assert client.post(f"/sysadmin/membership/member/{member.pk}/change/", {"status": "withdrawn"}).status_code == 403
