@@ -194,7 +194,7 @@ GONGHUI_MEMBERSHIP_DECIDE_DAYS = 3
 GONGHUI_TRANSFER_DAYS = 5
 # Routing rules in order (per-node policy may reorder them); see gonghui/membership/routing.py.
 GONGHUI_MEMBERSHIP_ROUTING = ["employer_union", "platform_union", "industry_federation", "township", "county"]
-# The consent text version a worker agrees to when joining (templates/membership/consent_<v>.html).
+# The consent text version a worker agrees to when joining (gonghui/portal/templates/portal/consent_<v>.html).
 GONGHUI_CONSENT_VERSION = "2026-11"
 # The member card QR: how long one token is valid.
 GONGHUI_CARD_TOKEN_SECONDS = 120

@@ -31,3 +31,7 @@ class MembershipConfig(AppConfig):
         from .services import overdue_escalate
 
         periodic.register("membership.overdue_escalate", overdue_escalate, every_seconds=300)
+
+        from .imports import import_requeue_stalled
+
+        periodic.register("membership.import_requeue_stalled", import_requeue_stalled, every_seconds=300)

@@ -57,7 +57,13 @@ def card_verify(token: str) -> dict:
 
 
 def card_revoke(*, actor, member: Member) -> Member:
-    """A member who lost their phone (or staff for them) makes every QR issued so far invalid."""
+    """A member who lost their phone (or staff of their union for them) makes every QR issued so far
+    invalid."""
+    from gonghui.orgs.models import Role
+    from gonghui.orgs.selectors import require_rank
+
+    if member.user_id is None or member.user_id != getattr(actor, "pk", None):
+        require_rank(actor, member.org_path, Role.STAFF, "只有会员本人或所在工会的工作人员可以作废会员卡")
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         member.card_key = secrets.token_urlsafe(16)

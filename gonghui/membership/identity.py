@@ -10,6 +10,7 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
@@ -70,6 +71,7 @@ def parse_id_number(value: str, *, field: str = "id_number", today: datetime.dat
     return Identity(number=number, birth_date=birth, gender=gender, region_code=number[:6])
 
 
+@lru_cache(maxsize=8192)
 def _region_known(code: str) -> bool:
     """The region code exists in python-stdnum's table of codes, in any year.
 

@@ -92,6 +92,15 @@ def application_get(*, actor, application_id) -> Application:
     return app
 
 
+def application_history(application: Application) -> list:
+    """The audit entries about one application (submitted, escalated, decided), oldest first.
+    The caller has already fetched the application through `application_get` (in scope)."""
+    from gonghui.core.models import AuditEntry
+
+    return list(AuditEntry.objects.filter(object_type="membership.application", object_id=str(application.pk))
+                .order_by("id"))
+
+
 def my_applications(user) -> list[Application]:
     return list(Application.objects.select_related("org").filter(user=user).order_by("-id")[:10])
 
@@ -167,6 +176,11 @@ def member_find_by_id_number(*, actor, id_number: str) -> Member:
 
 def member_history(member: Member) -> list:
     return list(member.events.select_related("org", "actor").order_by("id"))
+
+
+def member_stints(member: Member) -> list:
+    """The member's periods at each union, newest first (member already fetched in scope)."""
+    return list(member.stints.select_related("org").order_by("-started_on", "-id"))
 
 
 def my_member(user) -> Member | None:

@@ -7,7 +7,9 @@ Member statuses move only through `_transition`, along MEMBER_TRANSITIONS.
 from __future__ import annotations
 
 import datetime
+import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -199,6 +201,15 @@ class JobInput:
                              platform_role=self.platform_role, employer_name=self.employer_name)
 
 
+def _one_line(value, *, field: str, label: str) -> str:
+    """Whitespace collapsed; control and other invisible characters (a NUL byte) refused by name
+    rather than left for the database to reject."""
+    text = " ".join(str(value or "").split())
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs"} for ch in text):
+        raise ValidationFailed("invalid_characters", f"{label}含有不可见或无效字符，请删除后重试", field)
+    return text
+
+
 def _division(code: str | None, field: str = "division_code") -> Division | None:
     code = (code or "").strip()
     if not code:
@@ -222,7 +233,7 @@ def clean_job(*, employer_id=None, employer: dict | None = None, employment_form
         except (ValueError, TypeError, Employer.DoesNotExist):
             raise ValidationFailed("employer_unknown", "所选单位不存在，请重新搜索选择", "employer_id") from None
     elif employer:
-        name = " ".join(str(employer.get("name") or "").split())
+        name = _one_line(employer.get("name"), field="employer.name", label="单位名称")
         if not 2 <= len(name) <= 200:
             raise ValidationFailed("employer_name_required", "请填写单位全称（2至200个字）", "employer.name")
         uscc = str(employer.get("uscc") or "").strip()
@@ -253,7 +264,7 @@ def clean_job(*, employer_id=None, employer: dict | None = None, employment_form
         raise ValidationFailed("platform_role_invalid", "请选择平台工作类型", "platform_role")
     if employment_form != EmploymentForm.PLATFORM:
         platform, platform_role = None, ""
-    job_title = " ".join(str(job_title or "").split())
+    job_title = _one_line(job_title, field="job_title", label="岗位名称")
     if len(job_title) > 100:
         raise ValidationFailed("job_title_too_long", "岗位名称过长（最多100个字）", "job_title")
     return JobInput(employer=found, employer_name="" if found else name, employer_uscc="" if found else uscc,
@@ -345,7 +356,9 @@ def _existing_for(actor: User, id_hash: str) -> Application | None:
         if pending.user_id == actor.pk:
             return pending
         raise Conflict("application_pending", "该身份证号已有一份入会申请正在审批中，请勿重复提交。", "id_number")
-    own = Application.objects.filter(user=actor, status=Application.Status.PENDING).first()
+    own = Application.objects.select_related("org").filter(user=actor, status=Application.Status.PENDING).first()
+    if own is not None and own.id_hash == id_hash:
+        return own  # a concurrent submit of the same application committed between the two queries
     if own is not None:
         raise Conflict("application_pending_other",
                        "您已有一份入会申请正在审批中（身份证号不同）。如填错了信息，请先撤回该申请再重新提交。", "id_number")
@@ -412,7 +425,7 @@ def _approve(app: Application, *, actor, auto: bool = False) -> Member:
 
 def application_reject(*, actor, application: Application, reason: str) -> Application:
     require_rank(actor, application.org_path, Role.STAFF, "只有受理工会的工作人员可以审批入会申请")
-    reason = " ".join((reason or "").split())
+    reason = _one_line(reason, field="reason", label="不予批准的原因")
     if not 2 <= len(reason) <= 500:
         raise ValidationFailed("reason_required", "请填写不予批准的原因（2至500个字），职工会看到这段说明", "reason")
     with transaction.atomic():
@@ -548,6 +561,10 @@ def member_set_status(*, actor, member: Member, status: str, reason: str = "") -
             return m
         if status == MemberStatus.ACTIVE and m.status == MemberStatus.TRANSFERRING:
             raise Conflict("bad_transition", "接转中的会员由接收工会办理接收后恢复正常", "status")
+        if status == MemberStatus.ACTIVE and m.status == MemberStatus.WITHDRAWN:
+            raise Conflict("bad_transition", "已退会的职工需本人重新申请入会（须本人同意个人信息处理）", "status")
+        if status == MemberStatus.ACTIVE and m.status == MemberStatus.WITHDRAWN:
+            raise Conflict("bad_transition", "已退会的人员重新入会须本人提交入会申请，不能直接恢复会籍", "status")
         before = m.status
         if status == MemberStatus.ACTIVE:
             m.retain_reason = ""
@@ -712,11 +729,14 @@ def change_request_submit(*, actor, member: Member, changes: dict, reason: str =
     if unknown:
         raise ValidationFailed("change_field_invalid", f"不能更正这些项目：{'、'.join(sorted(unknown))}", "changes")
     clean: dict = {}
-    secret = ""
+    sensitive: dict = {}  # new ID number / phone: kept encrypted until decided, shown masked
     if "name" in changes:
         clean["name"] = normalize_name(changes["name"], field="name")
     if "phone" in changes:
-        clean["phone"] = normalize_phone(changes["phone"])
+        phone = normalize_phone(changes["phone"])
+        if phone != member.phone:
+            sensitive["phone"] = phone
+            clean["phone"] = pii.mask_phone(phone)
     if "employer_id" in changes:
         employer = Employer.objects.filter(pk=changes["employer_id"]).first() if str(changes["employer_id"]).isdigit() else None
         if employer is None:
@@ -724,12 +744,12 @@ def change_request_submit(*, actor, member: Member, changes: dict, reason: str =
         clean["employer_id"] = employer.pk
         clean["employer_label"] = employer.name
     if "employer_name" in changes:
-        value = " ".join(str(changes["employer_name"]).split())
+        value = _one_line(changes["employer_name"], field="employer_name", label="单位名称")
         if not 2 <= len(value) <= 200:
             raise ValidationFailed("employer_name_required", "单位名称应为2至200个字", "employer_name")
         clean["employer_name"] = value
     if "job_title" in changes:
-        value = " ".join(str(changes["job_title"]).split())
+        value = _one_line(changes["job_title"], field="job_title", label="岗位名称")
         if len(value) > 100:
             raise ValidationFailed("job_title_too_long", "岗位名称过长（最多100个字）", "job_title")
         clean["job_title"] = value
@@ -739,16 +759,17 @@ def change_request_submit(*, actor, member: Member, changes: dict, reason: str =
             raise ValidationFailed("no_change", "新的身份证号与现有的相同", "id_number")
         if evidence is None:
             raise ValidationFailed("evidence_required", "更正身份证号需要上传身份证照片或扫描件作为证明", "evidence")
-        secret = pii.encrypt(identity.number)
+        sensitive["id_number"] = identity.number
         clean["id_number"] = pii.mask_id_number(identity.number)
-    clean = {k: v for k, v in clean.items() if k == "employer_label" or k == "id_number"
-             or str(getattr(member, k if k != "phone" else "phone", "")) != str(v)}
+    clean = {k: v for k, v in clean.items() if k in ("employer_label", "id_number", "phone")
+             or str(getattr(member, k, "")) != str(v)}
+    secret = pii.encrypt(json.dumps(sensitive)) if sensitive else ""
     if not [k for k in clean if k != "employer_label"]:
         raise ValidationFailed("no_change", "没有需要更正的内容", "changes")
     evidence_name = ""
     if evidence is not None:
         evidence_name = _check_evidence(evidence)
-    reason = " ".join((reason or "").split())[:500]
+    reason = _one_line(reason, field="reason", label="说明")[:500]
     with transaction.atomic():
         m = _lock_member(member)
         if ChangeRequest.objects.filter(member=m, status=ChangeRequest.Status.PENDING).exists():
@@ -796,9 +817,10 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
             if "name" in changes:
                 before["name"], after["name"] = m.name, changes["name"]
                 m.name = changes["name"]
-            if "phone" in changes:
-                before["phone"], after["phone"] = m.phone_masked, pii.mask_phone(changes["phone"])
-                m.set_phone(changes["phone"])
+            sensitive = json.loads(pii.decrypt(cr.changes_encrypted) or "{}") if cr.changes_encrypted else {}
+            if "phone" in changes and sensitive.get("phone"):
+                before["phone"], after["phone"] = m.phone_masked, pii.mask_phone(sensitive["phone"])
+                m.set_phone(sensitive["phone"])
             if "employer_id" in changes:
                 employer = Employer.objects.filter(pk=changes["employer_id"]).first()
                 if employer is not None:
@@ -813,9 +835,8 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
             if "job_title" in changes:
                 before["job_title"], after["job_title"] = m.job_title, changes["job_title"]
                 m.job_title = changes["job_title"]
-            if "id_number" in changes:
-                number = pii.decrypt(cr.changes_encrypted)
-                identity = parse_id_number(number)
+            if "id_number" in changes and sensitive.get("id_number"):
+                identity = parse_id_number(sensitive["id_number"])
                 new_hash = pii.lookup_hash("id", identity.number)
                 if Member.objects.filter(id_hash=new_hash).exclude(pk=m.pk).exists():
                     raise Conflict("id_taken", "新的身份证号已属于另一位会员，请核实后处理", "id_number")
@@ -827,7 +848,7 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
         else:
             cr.status = ChangeRequest.Status.REJECTED
             cr.reject_reason = reason
-        cr.changes_encrypted = ""  # the new ID number now lives only on the member (or nowhere)
+        cr.changes_encrypted = ""  # the new ID number / phone now live only on the member (or nowhere)
         cr.decided_at, cr.decided_by = timezone.now(), actor
         cr.save()
         audit_log(actor=actor, action="membership.change_" + ("approve" if approve else "reject"), obj=cr,
