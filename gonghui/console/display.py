@@ -25,6 +25,35 @@ ACTION_LABELS = {
     "grant.revoke": "撤销角色",
     "worker.register": "职工注册",
     "worker.profile_update": "职工修改资料",
+    "membership.apply": "申请入会",
+    "membership.approve": "批准入会",
+    "membership.reject": "不予批准入会",
+    "membership.withdraw_application": "撤回入会申请",
+    "membership.escalate": "入会申请超时，提请督办",
+    "membership.retain": "保留会籍",
+    "membership.suspend": "暂停会籍",
+    "membership.reinstate": "恢复会籍",
+    "membership.withdraw": "退会",
+    "membership.deceased": "登记会员去世",
+    "membership.card_revoke": "作废会员卡二维码",
+    "membership.reveal": "查看完整个人信息",
+    "membership.export": "导出会员名册",
+    "membership.stats_export": "导出会员统计",
+    "membership.policy": "设置入会政策",
+    "membership.transfer_request": "申请会员关系接转",
+    "membership.transfer_accept": "办理接转接收",
+    "membership.transfer_cancel": "取消会员关系接转",
+    "membership.transfer_escalate": "接转超时，提请督办",
+    "membership.change_request": "提交信息更正",
+    "membership.change_approve": "同意信息更正",
+    "membership.change_reject": "不予信息更正",
+    "membership.evidence_view": "查看更正证明材料",
+    "membership.link_account": "会员关联职工账户",
+    "membership.import_create": "上传花名册",
+    "membership.import_commit": "确认导入花名册",
+    "membership.import_resume": "继续导入花名册",
+    "membership.import_cancel": "取消花名册导入",
+    "membership.import_errors": "下载花名册错误报告",
 }
 
 FIELD_LABELS = {
@@ -48,17 +77,36 @@ FIELD_LABELS = {
     "role": "角色",
     "include_descendants": "含下级组织",
     "device": "设备",
+    "member_id": "会员记录编号",
+    "member_no": "会员编号",
+    "auto": "自动批准",
+    "auto_approve": "自动批准",
+    "decide_within_days": "审批时限（工作日）",
+    "routing": "受理规则顺序",
+    "rule": "受理规则",
+    "due_at": "办理时限",
+    "reason": "原因",
+    "status": "状态",
+    "field": "查看项目",
+    "fields": "更正项目",
+    "supervisor_id": "督办工会编号",
+    "from_org_id": "转出工会编号",
+    "to_org_id": "接收工会编号",
+    "full_name": "含完整姓名",
 }
 
 MEMBER_STATUS_LABELS = {
-    "applying": "申请中",
     "active": "在会会员",
     "retained": "保留会籍",
-    "transferred_out": "已转出",
+    "transferring": "接转中",
     "suspended": "暂停",
+    "gig": "新就业形态",
     "withdrawn": "已退会",
     "deceased": "已故",
 }
+
+
+_REVEAL_FIELDS = {"id_number": "身份证号", "phone": "手机号"}
 
 
 def _value(key: str, value) -> str:
@@ -70,6 +118,8 @@ def _value(key: str, value) -> str:
         return OrgKind(value).label
     if key == "role" and value in Role.values:
         return Role(value).label
+    if key == "field" and value in _REVEAL_FIELDS:
+        return _REVEAL_FIELDS[value]
     return str(value)
 
 
@@ -103,6 +153,5 @@ def audit_rows(entries: list[AuditEntry], org_names: dict[int, str]) -> list[Aud
 
 
 def member_stats(members: dict[str, int]) -> list[tuple[str, int]]:
-    known = [(MEMBER_STATUS_LABELS[k], members[k]) for k in MEMBER_STATUS_LABELS if k in members]
-    other = [(k, v) for k, v in sorted(members.items()) if k not in MEMBER_STATUS_LABELS]
-    return known + other
+    # members.* rollups also hold helper counts (members.at_counted_employers, members.new…): not shown.
+    return [(MEMBER_STATUS_LABELS[k], members[k]) for k in MEMBER_STATUS_LABELS if k in members]

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import membership_views as mv
 from . import views
 
 app_name = "console"
@@ -25,4 +26,29 @@ urlpatterns = [
     path("grants/<str:grant_id>/revoke/", views.grant_revoke, name="grant_revoke"),
     path("employers/<str:employer_id>/", views.employer_detail, name="employer_detail"),
     path("employers/<str:employer_id>/edit/", views.employer_edit, name="employer_edit"),
+    # Membership (会员工作): see membership_views.py.
+    path("membership/orgs/<str:org_id>/applications/", mv.application_queue, name="membership_queue"),
+    path("membership/orgs/<str:org_id>/board/", mv.board, name="membership_board"),
+    path("membership/orgs/<str:org_id>/members/", mv.member_list, name="membership_members"),
+    path("membership/orgs/<str:org_id>/members/export/", mv.member_export, name="membership_members_export"),
+    path("membership/orgs/<str:org_id>/transfers/", mv.transfer_list, name="membership_transfers"),
+    path("membership/orgs/<str:org_id>/corrections/", mv.correction_list, name="membership_corrections"),
+    path("membership/orgs/<str:org_id>/policy/", mv.policy, name="membership_policy"),
+    path("membership/orgs/<str:org_id>/stats/", mv.stats, name="membership_stats"),
+    path("membership/orgs/<str:org_id>/stats/export/", mv.stats_export, name="membership_stats_export"),
+    path("membership/orgs/<str:org_id>/imports/", mv.import_list, name="membership_imports"),
+    path("membership/applications/<str:application_id>/", mv.application_detail, name="membership_application"),
+    path("membership/members/<str:member_id>/", mv.member_detail, name="membership_member"),
+    path("membership/members/<str:member_id>/reveal/", mv.member_reveal, name="membership_member_reveal"),
+    path("membership/transfers/<str:transfer_id>/", mv.transfer_detail, name="membership_transfer"),
+    path("membership/corrections/<str:change_request_id>/", mv.correction_detail, name="membership_correction"),
+    path(
+        "membership/corrections/<str:change_request_id>/evidence/",
+        mv.correction_evidence,
+        name="membership_correction_evidence",
+    ),
+    path("membership/imports/template/", mv.import_template, name="membership_import_template"),
+    path("membership/imports/<str:import_id>/", mv.import_detail, name="membership_import"),
+    path("membership/imports/<str:import_id>/progress/", mv.import_progress, name="membership_import_progress"),
+    path("membership/imports/<str:import_id>/errors/", mv.import_errors, name="membership_import_errors"),
 ]

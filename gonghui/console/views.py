@@ -203,7 +203,9 @@ def org_detail(request, org_id):
     audit_entries, audit_more = selectors.audit_list(actor=user, org=org, limit=8)
     stats = selectors.org_stats(actor=user, org=org)
     members = display.member_stats(stats["members"])
-    active = stats["members"].get("active")
+    # 入会率 as the membership statistics define it: members at employers whose headcount is known,
+    # over those employers' workers (the same figure as the membership stats page).
+    at_counted = stats["members"].get("at_counted_employers")
     context = {
         "org": org,
         "rank": rank,
@@ -211,7 +213,8 @@ def org_detail(request, org_id):
         "ancestors": [(a, scope.covers(a.path)) for a in selectors.org_ancestors(org)],
         "stats": stats,
         "members": members,
-        "join_rate": (f"{active * 100 / stats['workers']:.1f}%" if active is not None and stats["workers"] else None),
+        "join_rate": (f"{at_counted * 100 / stats['workers']:.1f}%" if at_counted is not None and stats["workers"]
+                      else None),
         "children": children,
         "children_cursor": children_cursor,
         "show_tree": bool(children) or not org.is_leaf_kind,
