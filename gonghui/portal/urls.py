@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
+from . import membership_views as membership
 from . import views
 
 app_name = "portal"
@@ -10,4 +11,19 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("me/edit/", views.profile_edit, name="profile_edit"),
     path("privacy/", views.privacy, name="privacy"),
+    # Membership (会籍)
+    path("membership/", membership.hub, name="membership"),
+    path("membership/join/", membership.join, name="membership_join"),
+    path("membership/consent/", membership.consent, name="membership_consent"),
+    path("membership/application/withdraw/", membership.application_withdraw, name="membership_application_withdraw"),
+    path("membership/card/", membership.card, name="membership_card"),
+    path("membership/card/qr/", membership.card_qr, name="membership_card_qr"),
+    path("membership/card/revoke/", membership.card_revoke, name="membership_card_revoke"),
+    path("membership/transfer/", membership.transfer, name="membership_transfer"),
+    path("membership/transfer/cancel/", membership.transfer_cancel, name="membership_transfer_cancel"),
+    path("membership/correct/", membership.correct, name="membership_correct"),
+    path("membership/leave/", membership.leave, name="membership_leave"),
+    path("membership/lookup/places/", membership.lookup_places, name="membership_lookup_places"),
+    re_path(r"^membership/lookup/(?P<kind>employer|platform|occupation)/$", membership.lookup_pick,
+            name="membership_lookup"),
 ]
