@@ -895,5 +895,10 @@ def member_link_user(user: User) -> Member | None:
     return Member.objects.filter(user=user).select_related("org").first()
 
 
+def notices_mark_read(*, actor) -> int:
+    """The worker has seen their notices (the hub page lists them)."""
+    return Notice.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
 def card_statuses() -> set[str]:
     return set(CARD_STATUSES)

@@ -237,7 +237,9 @@ def hub(request: HttpRequest) -> HttpResponse:
     else:
         context["state"] = "none"
     context["notices"] = [{"notice": n, "link": _safe_link(n.link)} for n in selectors.my_notices(user)]
-    return render(request, "portal/membership/hub.html", context)
+    response = render(request, "portal/membership/hub.html", context)
+    services.notices_mark_read(actor=user)  # after rendering: this visit still shows which are new
+    return response
 
 
 @worker_required

@@ -656,3 +656,14 @@ def test_consent_page_names_purpose_data_retention_viewers_masking_and_rights(cl
     assert settings.GONGHUI_CONSENT_VERSION in page
     for text in ("处理目的", "收集哪些信息", "保存多久", "谁能看到", "遮挡", "更正", "撤回", "退会", "12351"):
         assert text in page
+
+
+def test_notices_are_marked_new_once_then_read(client, worker, tree):
+    app, _ = services.application_submit(actor=worker, name="张三", id_number=make_id_number(),
+                                         employment_form="labor_contract", employer_id=tree.nantou_employer.pk,
+                                         consent=True)
+    services.application_reject(actor=tree.root_admin, application=app, reason="请补充劳动合同信息")
+    first = client.get("/membership/").content.decode()
+    assert "请补充劳动合同信息" in first and 'class="badge-new"' in first
+    second = client.get("/membership/").content.decode()
+    assert "请补充劳动合同信息" in second and 'class="badge-new"' not in second
