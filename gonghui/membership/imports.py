@@ -317,7 +317,7 @@ def _validate(job: RosterImport) -> None:
     encoding = None
     if job.file_format == "csv":
         # The whole-file look (first non-ASCII text), so a file with an ASCII start is read right.
-        encoding = roster_file._detect_file_encoding(path)
+        encoding = roster_file.detect_file_encoding(path)
     job.encoding = encoding or ""
     job.total_rows = _estimate_rows(path, job.file_format)  # an estimate until validation ends
     job.save(update_fields=["encoding", "total_rows", "updated_at"])
