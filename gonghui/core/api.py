@@ -100,6 +100,7 @@ _FIELD_LABELS = {
     "direction": "方向",
     "overdue": "只看超时",
     "residence_code": "居住地",
+    "employer": "单位",
 }
 _BOUNDS = {"greater_than_equal": "不能小于{ge}", "greater_than": "应大于{gt}", "less_than_equal": "不能大于{le}",
            "less_than": "应小于{lt}"}
@@ -111,8 +112,12 @@ def validation_error(request, exc: NinjaValidationError):
     # Field names only: list positions (employer_ids.1) and the schema's wrapper names are dropped.
     loc = [str(part) for part in first.get("loc", [])
            if not isinstance(part, int) and part not in ("body", "query", "path", "payload", "params")]
-    field = loc[-1] if loc else None
-    label = _FIELD_LABELS.get(field or "", "请求内容" if not field else f"字段 {field} ")
+    # Nested fields keep their path (employer.name), so two fields named alike are told apart.
+    field = ".".join(loc) if loc else None
+    last = loc[-1] if loc else ""
+    label = _FIELD_LABELS.get(last, "请求内容" if not field else f"字段 {field} ")
+    if len(loc) > 1 and last in _FIELD_LABELS:
+        label = _FIELD_LABELS.get(loc[0], loc[0]) + label
     kind = first.get("type", "")
     if kind == "missing":
         message = f"缺少必填项：{label}"

@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401
-        from . import periodic, ratelimit
+        from . import (
+            checks,  # noqa: F401
+            periodic,
+            ratelimit,
+        )
 
         periodic.register("core.ratelimit_prune", ratelimit.prune, every_seconds=3600)

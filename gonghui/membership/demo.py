@@ -13,7 +13,6 @@ from django.utils import timezone
 from stdnum.iso7064 import mod_11_2
 
 from gonghui.accounts.models import User
-from gonghui.core import pii
 from gonghui.orgs.models import LEAF_KINDS, Employer, OrgUnit
 
 from . import services
@@ -75,7 +74,7 @@ def seed_membership(rng: random.Random | None = None, per_union: int = 25, count
         events = [MemberEvent(member=m, from_status="", to_status="active", action="roster", reason="演示数据",
                               org=m.org, org_path=m.org_path) for m, _ in members]
         MemberEvent.objects.bulk_create(events, batch_size=1000)
-        for (m, joined), event in zip(members, events, strict=True):
+        for (_m, joined), event in zip(members, events, strict=True):
             event.created_at = joined
         MemberEvent.objects.bulk_update(events, ["created_at"], batch_size=1000)
         created = len(members)

@@ -125,6 +125,9 @@ class MembershipPolicy(models.Model):
         verbose_name = "入会政策"
         verbose_name_plural = "入会政策"
 
+    def __str__(self) -> str:
+        return f"{self.org}入会政策"
+
 
 class Application(PersonFields, JobFields):
     """An application to join (入会申请). One pending application per person (ID number)."""
@@ -275,6 +278,9 @@ class Stint(models.Model):
                                                name="stint_one_current")]
         indexes = [models.Index(fields=["org_path"], name="stint_path", opclasses=["varchar_pattern_ops"])]
 
+    def __str__(self) -> str:
+        return f"{self.member_id}@{self.org_id} {self.get_status_display()}"
+
 
 class MemberEvent(models.Model):
     """The status history: every transition, by a service, with actor, time and reason."""
@@ -292,6 +298,9 @@ class MemberEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["member", "id"], name="memberevent_member")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.from_status}→{self.to_status} ({self.action})"
 
 
 class Transfer(models.Model):
@@ -341,6 +350,9 @@ class Transfer(models.Model):
             models.Index(fields=["from_path", "-id"], name="transfer_out", opclasses=["varchar_pattern_ops", ""]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.from_org_id}→{self.to_org_id}（{self.get_status_display()}）"
+
 
 class ChangeRequest(models.Model):
     """A member's correction of their own data, reviewed by their union's staff."""
@@ -375,6 +387,9 @@ class ChangeRequest(models.Model):
         indexes = [models.Index(fields=["org_path", "status", "id"], name="changerequest_queue",
                                 opclasses=["varchar_pattern_ops", "", ""])]
 
+    def __str__(self) -> str:
+        return f"{self.member_id}的信息更正（{self.get_status_display()}）"
+
 
 class Notice(models.Model):
     """A message to a worker, shown in the portal (application decided, escalated, transferred…)."""
@@ -388,6 +403,9 @@ class Notice(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "-id"], name="notice_user")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class OrgNotice(models.Model):
@@ -403,6 +421,9 @@ class OrgNotice(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["org", "-id"], name="orgnotice_org")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class RosterImport(models.Model):
@@ -447,6 +468,9 @@ class RosterImport(models.Model):
         indexes = [models.Index(fields=["org_path", "-id"], name="rosterimport_path",
                                 opclasses=["varchar_pattern_ops", ""])]
 
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.get_status_display()}）"
+
 
 class RosterRow(models.Model):
     """One validated roster row. Errors are Chinese messages; valid rows carry ready-to-insert values."""
@@ -474,8 +498,14 @@ class RosterRow(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["roster_import", "row_no"], name="rosterrow_import_row")]
 
+    def __str__(self) -> str:
+        return f"{self.roster_import_id}#{self.row_no}"
+
 
 class MemberNoCounter(models.Model):
     """The member-number sequence on SQLite (PostgreSQL uses a real sequence, see numbers.py)."""
 
     value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)

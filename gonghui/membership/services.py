@@ -24,7 +24,7 @@ from gonghui.core.audit import audit_log
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.orgs.models import LEAF_KINDS, Division, Employer, Occupation, OrgUnit, Role
 from gonghui.orgs.paths import ancestor_paths
-from gonghui.orgs.selectors import actor_scope, require_rank
+from gonghui.orgs.selectors import require_rank
 from gonghui.orgs.validators import clean_uscc
 
 from . import routing
@@ -332,6 +332,10 @@ def application_submit(*, actor: User, name: str, id_number: str, employment_for
     try:
         with transaction.atomic():
             app.save()
+            # An approval of this person's earlier application may have committed after the checks
+            # above (the pending-unique index made this insert wait for it): look again.
+            if Member.objects.filter(id_hash=id_hash, status__in=list(HOLDING_STATUSES)).exists():
+                raise _already_member_error(Member.objects.select_related("org").get(id_hash=id_hash), actor)
             rollups.rollup_add(org.path, {PENDING: 1})
             audit_log(actor=actor, action="membership.apply", obj=app, org=org,
                       after={"org_id": org.pk, "rule": found.rule, "due_at": app.due_at})

@@ -2,6 +2,8 @@
 node's admin, an ancestor's admin, a sibling's admin, a plain worker and an anonymous caller.
 
 Adding an endpoint is one line in ENDPOINTS; test_every_api_path_is_in_the_matrix fails until it is.
+Staff lists that take ?node= appear twice: without it (the caller's own subtree: a sibling's admin
+sees nothing of Nanshan's) and with a Nanshan node (a sibling's admin gets 404).
 """
 
 from __future__ import annotations
@@ -10,12 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from gonghui.accounts.models import User
 from gonghui.core.models import AuditEntry
+from gonghui.membership.models import (
+    Application,
+    ChangeRequest,
+    Member,
+    MembershipPolicy,
+    Notice,
+    RosterImport,
+    Transfer,
+)
 from gonghui.orgs.models import Employer, Grant, OrgKind, OrgMove, OrgUnit, Role
-from gonghui.orgs.tests.world import World
+from gonghui.orgs.tests.world import World, roster_csv
 from gonghui.testing.api_asserts import assert_error
 from gonghui.testing.fixtures import api_as, uscc_in
 
@@ -25,6 +37,7 @@ ID = "id"  # addressed by an id in the Nanshan subtree: outsiders get 404
 SEARCH_ORGS = "search_orgs"  # a list cut to the caller's scope: outsiders get nothing of Nanshan's
 SEARCH_EMPLOYERS = "search_employers"
 AUDIT = "audit"
+LIST = "list"  # a staff list without ?node=: the caller's own subtree; meta names the rows' model and path
 
 
 @dataclass(frozen=True)
@@ -37,11 +50,41 @@ class Endpoint:
     kind: str = ID
     label: str = ""
     public_for_workers: bool = False  # workers use it too (the employer finder), with public fields only
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # {"model", "path"}: the listed rows, found for allowed callers
+    multipart: bool = False  # a form upload instead of a JSON body
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.path}{' ' + self.label if self.label else ''}"
+
+
+def _rows(model, path: str) -> dict:
+    return {"model": model, "path": path}
+
+
+def _node_lists(path: str, model, path_field: str) -> list[Endpoint]:
+    """A staff list as the caller's own subtree (no node), and for the Nanshan node (404 to outsiders)."""
+    return [
+        Endpoint("GET", path, kind=LIST, label="own subtree", meta=_rows(model, path_field)),
+        Endpoint("GET", path, body=lambda w: {"node": w.tree.nanshan.pk}, label="of a node",
+                 meta=_rows(model, path_field)),
+    ]
+
+
+def _application(w: World) -> dict:
+    return {"application_id": w.application.pk}
+
+
+def _member(w: World) -> dict:
+    return {"member_id": w.member.pk}
+
+
+def _transfer(w: World) -> dict:
+    return {"transfer_id": w.transfer.pk}
+
+
+def _import(w: World) -> dict:
+    return {"import_id": w.roster_import.pk}
 
 
 def _new_employer(w: World) -> dict:
@@ -81,6 +124,43 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/employers/search", body=lambda w: {"q": w.tree.nantou_employer.uscc},
              kind=SEARCH_EMPLOYERS, label="by uscc", public_for_workers=True),
     Endpoint("GET", "/api/v1/audit", kind=AUDIT),
+    # Membership: the staff queue, members, transfers, corrections, policy, numbers, roster import.
+    *_node_lists("/api/v1/membership/applications", Application, "org_path"),
+    Endpoint("GET", "/api/v1/membership/board", body=lambda w: {"node": w.tree.nantou.pk},
+             meta=_rows(Application, "supervisor_path")),
+    Endpoint("GET", "/api/v1/membership/applications/{application_id}", _application),
+    Endpoint("POST", "/api/v1/membership/applications/{application_id}/approve", _application),
+    Endpoint("POST", "/api/v1/membership/applications/{application_id}/reject", _application,
+             body=lambda w: {"reason": "所填单位与实际不符"}),
+    *_node_lists("/api/v1/membership/members", Member, "org_path"),
+    Endpoint("GET", "/api/v1/membership/members/{member_id}", _member),
+    Endpoint("POST", "/api/v1/membership/members/{member_id}/reveal", _member,
+             body=lambda w: {"field": "id_number"}),
+    Endpoint("POST", "/api/v1/membership/members/{member_id}/status", _member,
+             body=lambda w: {"status": "suspended", "reason": "长期未缴纳会费"}),
+    Endpoint("POST", "/api/v1/membership/members/{member_id}/retain", _member,
+             body=lambda w: {"reason": "unemployed"}),
+    Endpoint("POST", "/api/v1/membership/transfers", body=lambda w: {
+        "member_id": w.member.pk, "employment_form": "flexible", "division_code": "440305007"}, ok=201,
+        label="by staff for a member"),
+    *_node_lists("/api/v1/membership/transfers", Transfer, "to_path"),
+    Endpoint("GET", "/api/v1/membership/transfers", body=lambda w: {"node": w.tree.nanshan.pk, "direction": "out"},
+             label="out of a node", meta=_rows(Transfer, "from_path")),
+    Endpoint("POST", "/api/v1/membership/transfers/{transfer_id}/accept", _transfer),
+    Endpoint("POST", "/api/v1/membership/transfers/{transfer_id}/cancel", _transfer),
+    *_node_lists("/api/v1/membership/corrections", ChangeRequest, "org_path"),
+    Endpoint("POST", "/api/v1/membership/corrections/{correction_id}/decide",
+             lambda w: {"correction_id": w.correction.pk}, body=lambda w: {"approve": True}),
+    Endpoint("GET", "/api/v1/membership/policy/{org_id}", lambda w: {"org_id": w.tree.nantou.pk}),
+    Endpoint("PUT", "/api/v1/membership/policy/{org_id}", lambda w: {"org_id": w.tree.nantou.pk},
+             body=lambda w: {"auto_approve": True, "decide_within_days": 5}),
+    Endpoint("GET", "/api/v1/membership/stats", body=lambda w: {"node": w.tree.nanshan.pk}),
+    Endpoint("GET", "/api/v1/membership/stats/children", body=lambda w: {"node": w.tree.nanshan.pk}),
+    Endpoint("POST", "/api/v1/membership/imports", multipart=True, ok=202, body=lambda w: {
+        "org_id": w.tree.nantou_union.pk, "file": SimpleUploadedFile("花名册.csv", roster_csv(), "text/csv")}),
+    Endpoint("GET", "/api/v1/membership/imports/{import_id}", _import),
+    Endpoint("POST", "/api/v1/membership/imports/{import_id}/commit", _import, ok=202),
+    Endpoint("GET", "/api/v1/membership/imports/{import_id}/errors", _import),
 ]
 
 # Endpoints every caller uses for themselves; they address nothing in the tree.
@@ -90,6 +170,15 @@ NOT_STAFF_ENDPOINTS = {
     ("POST", "/api/v1/auth/staff/login"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/me"),
+    # The worker's own membership (tested below and in gonghui/membership/tests/test_api.py).
+    ("POST", "/api/v1/membership/applications"),
+    ("POST", "/api/v1/membership/applications/{application_id}/withdraw"),
+    ("GET", "/api/v1/me/membership"),
+    ("GET", "/api/v1/me/card"),
+    ("POST", "/api/v1/me/membership/corrections"),
+    # Reference data and the card check at a service point: any signed-in caller.
+    ("GET", "/api/v1/occupations/search"),
+    ("GET", "/api/v1/cards/verify"),
 }
 
 PUBLIC_EMPLOYER_FIELDS = {"id", "name", "uscc", "division_code", "division_name"}
@@ -101,6 +190,10 @@ def call(endpoint: Endpoint, w: World, user: User | None):
     data = endpoint.body(w) if endpoint.body else None
     if endpoint.method == "GET":
         return client.get(url, **(data or {}))
+    if endpoint.multipart:  # the Django client encodes a dict with files as multipart/form-data
+        return client.client.post(url, data, **client._headers())
+    if endpoint.method == "PUT":
+        return client.client.put(url, data or {}, content_type="application/json", **client._headers())
     return {"POST": client.post, "PATCH": client.patch, "DELETE": lambda u, _d: client.delete(u)}[endpoint.method](url, data)
 
 
@@ -114,10 +207,23 @@ def state(w: World) -> dict:
         "grants": list(Grant.objects.values_list("id", "user_id", "org_id", "role").order_by("id")),
         "moves": OrgMove.objects.count(),
         "users": User.objects.count(),
+        "applications": list(Application.objects.values_list("id", "status", "org_id", "decided_at")
+                             .order_by("id")),
+        "members": list(Member.objects.values_list("id", "status", "org_id", "org_path", "name", "job_title",
+                                                   "card_key").order_by("id")),
+        "transfers": list(Transfer.objects.values_list("id", "status", "to_org_id").order_by("id")),
+        "corrections": list(ChangeRequest.objects.values_list("id", "status").order_by("id")),
+        "imports": list(RosterImport.objects.values_list("id", "status", "committed_rows").order_by("id")),
+        "policies": list(MembershipPolicy.objects.values_list("org_id", "auto_approve", "decide_within_days",
+                                                              "routing").order_by("org_id")),
+        "membership_audit": AuditEntry.objects.filter(action__startswith="membership.").count(),
     }
 
 
 def nanshan_items(endpoint: Endpoint, w: World, body) -> list:
+    if endpoint.meta:
+        model, path = endpoint.meta["model"], endpoint.meta["path"]
+        return [item for item in body["items"] if w.in_nanshan(getattr(model.objects.get(pk=item["id"]), path))]
     if endpoint.kind == SEARCH_ORGS:
         return [item for item in body if w.org_in_nanshan(item["id"])]
     if endpoint.kind == SEARCH_EMPLOYERS:
@@ -132,7 +238,7 @@ def nanshan_items(endpoint: Endpoint, w: World, body) -> list:
 def test_the_nodes_admin_and_an_ancestors_admin_are_allowed(world, endpoint, who):
     response = call(endpoint, world, getattr(world, who))
     assert response.status_code == endpoint.ok, response.content[:500]
-    if endpoint.kind != ID:
+    if endpoint.kind != ID or endpoint.meta:
         body = response.json()
         assert nanshan_items(endpoint, world, body), "the Nanshan data is found by those who may see it"
 
@@ -190,7 +296,10 @@ def test_page_sessions_reach_no_more_and_need_csrf_to_write(world, endpoint):
         before = state(world)
         client = Client(enforce_csrf_checks=True)
         client.force_login(world.nanshan_admin)
-        response = getattr(client, endpoint.method.lower())(url, data, content_type="application/json")
+        if endpoint.multipart:
+            response = client.post(url, data)
+        else:
+            response = getattr(client, endpoint.method.lower())(url, data, content_type="application/json")
         assert response.status_code in (401, 403), response.content[:300]
         assert state(world) == before
 
@@ -210,3 +319,79 @@ def test_every_api_path_is_in_the_matrix(client):
     assert operations - NOT_STAFF_ENDPOINTS - in_matrix == set(), "endpoints missing from the access matrix"
     assert in_matrix - operations == set(), "the matrix lists endpoints that no longer exist"
     assert NOT_STAFF_ENDPOINTS <= operations
+
+
+# --- The worker's own endpoints: nothing in the tree is addressed, so no staff matrix; instead ----------
+
+def _join_body(w: World) -> dict:
+    from gonghui.membership.tests.helpers import make_id_number
+
+    return {"name": "张三", "id_number": make_id_number(), "employment_form": "labor_contract", "consent": True,
+            "employer_id": w.tree.nantou_employer.pk}
+
+
+WORKER_ONLY = [
+    Endpoint("POST", "/api/v1/membership/applications", body=_join_body, ok=201),
+    Endpoint("POST", "/api/v1/membership/applications/{application_id}/withdraw", _application),
+    Endpoint("GET", "/api/v1/me/membership"),
+    Endpoint("GET", "/api/v1/me/card"),
+    Endpoint("POST", "/api/v1/me/membership/corrections", body=lambda w: {"job_title": "质检员"}, multipart=True,
+             ok=201),
+]
+ANY_SIGNED_IN = [
+    Endpoint("GET", "/api/v1/occupations/search", body=lambda w: {"q": "快递"}),
+    Endpoint("GET", "/api/v1/cards/verify", body=lambda w: {"token": "garbage"}),
+]
+
+
+def test_the_worker_only_list_is_the_not_staff_list():
+    listed = {(e.method, e.path) for e in WORKER_ONLY + ANY_SIGNED_IN}
+    assert listed == {op for op in NOT_STAFF_ENDPOINTS if "membership" in op[1] or op[1].startswith(
+        ("/api/v1/me/", "/api/v1/occupations", "/api/v1/cards"))}
+
+
+@pytest.mark.parametrize("endpoint", WORKER_ONLY + ANY_SIGNED_IN, ids=lambda e: e.id)
+def test_the_workers_own_endpoints_need_a_login(world, endpoint):
+    before = state(world)
+    assert_error(call(endpoint, world, None), 401, "unauthenticated")
+    assert state(world) == before
+
+
+@pytest.mark.parametrize("endpoint", WORKER_ONLY, ids=lambda e: e.id)
+@pytest.mark.parametrize("who", ["nanshan_admin", "nantou_staff"])
+def test_staff_accounts_cannot_act_as_a_worker(world, endpoint, who):
+    before = state(world)
+    assert_error(call(endpoint, world, getattr(world, who)), 403, "forbidden")
+    assert state(world) == before
+
+
+def test_a_worker_reaches_only_their_own_membership(world):
+    """`worker` has nothing; the applicant's application and the members' rows stay out of reach."""
+    before = state(world)
+    client = api_as(world.worker)
+    assert_error(client.post(f"/api/v1/membership/applications/{world.application.pk}/withdraw"), 404, "not_found")
+    assert_error(client.post(f"/api/v1/membership/transfers/{world.transfer.pk}/cancel"), 404, "not_found")
+    assert_error(client.get("/api/v1/me/card"), 404, "not_found")
+    assert_error(client.client.post("/api/v1/me/membership/corrections", {"job_title": "质检员"},
+                                    **client._headers()), 404, "not_found")
+    mine = client.get("/api/v1/me/membership").json()
+    assert mine == {"member": None, "applications": [], "pending_transfer": None}
+    assert state(world) == before
+    assert not Notice.objects.filter(user=world.worker).exists()
+
+
+# Who owns what each worker-only call addresses (a new join: `worker`, who has nothing yet).
+OWNERS = {
+    "POST /api/v1/membership/applications": "worker",
+    "POST /api/v1/membership/applications/{application_id}/withdraw": "applicant",
+    "GET /api/v1/me/membership": "member_user",
+    "GET /api/v1/me/card": "member_user",
+    "POST /api/v1/me/membership/corrections": "mover_user",  # member_user already has one pending
+}
+
+
+@pytest.mark.parametrize("endpoint", WORKER_ONLY, ids=lambda e: e.id)
+def test_the_owner_is_served(world, endpoint):
+    """The same calls made by the worker they belong to succeed: the refusals above are not blanket."""
+    response = call(endpoint, world, getattr(world, OWNERS[endpoint.id]))
+    assert response.status_code == endpoint.ok, response.content[:500]

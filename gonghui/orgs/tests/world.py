@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.accounts.models import User
+from gonghui.membership import services as membership
+from gonghui.membership.imports import import_create, roster_validate_run
+from gonghui.membership.models import Application, ChangeRequest, Member, RosterImport, Transfer
+from gonghui.membership.tests.helpers import make_id_number
 from gonghui.orgs.models import Employer, Grant, OrgKind, OrgMove, OrgUnit, Role
 from gonghui.orgs.services import union_create
 from gonghui.testing.fixtures import StaffFactory, Tree, WorkerFactory, staff_on
@@ -24,6 +30,16 @@ class World:
     newcomer: User  # a staff account created at 南头街道, without any grant yet
     nantou_area: OrgUnit  # a movable federation under 南头街道
     done_move: OrgMove
+    # Membership in 南头精密's union (tree.nantou_union), each row owned by its own worker (never `worker`):
+    applicant: User
+    application: Application  # pending, overdue: on the 南头街道 board (督办)
+    member_user: User
+    member: Member  # active, with a pending correction
+    correction: ChangeRequest
+    mover_user: User
+    mover: Member  # transferring to the 南头街道 union (a pending transfer)
+    transfer: Transfer
+    roster_import: RosterImport  # a validated roster import at the union, two rows ready to commit
 
     def in_nanshan(self, path: str) -> bool:
         return path.startswith(self.tree.nanshan.path)
@@ -41,6 +57,7 @@ def build_world() -> World:
     shenzhen_admin = staff_on(tree.shenzhen, username="shenzhen-admin")
     futian_admin = staff_on(tree.futian, username="futian-admin")
     nantou_staff = staff_on(tree.nantou, Role.STAFF, username="nantou-staff")
+    m = _membership(tree)
     area = union_create(actor=tree.root_admin, parent=tree.nantou, name="南头街道科技园区工会联合会", kind=OrgKind.AREA)
     done_move = OrgMove.objects.create(
         node=area, old_parent=tree.yuehai, new_parent=tree.nantou, old_path=area.path, new_path=area.path,
@@ -57,7 +74,53 @@ def build_world() -> World:
         newcomer=StaffFactory(username="newcomer", home_org=tree.nantou),
         nantou_area=area,
         done_move=done_move,
+        **m,
     )
+
+
+def _membership(tree: Tree) -> dict:
+    """A pending (and overdue) application, an active member with a pending correction, a member
+    moving to the 南头街道 union, a validated roster import: all in 南山区, none of them `worker`'s."""
+    root = tree.root_admin
+
+    def joined(name: str, birth: datetime.date) -> tuple[User, Application]:
+        user = WorkerFactory(display_name=name)
+        app, _ = membership.application_submit(
+            actor=user, name=name, id_number=make_id_number("440305", birth), employment_form="labor_contract",
+            consent=True, employer_id=tree.nantou_employer.pk)
+        return user, app
+
+    applicant, application = joined("李申请", datetime.date(1991, 3, 8))
+    member_user, app = joined("王会员", datetime.date(1988, 6, 1))
+    member = membership.application_approve(actor=root, application=app)
+    mover_user, app = joined("赵转出", datetime.date(1985, 11, 20))
+    mover = membership.application_approve(actor=root, application=app)
+    transfer, _ = membership.transfer_request(actor=mover_user, member=mover, employment_form="flexible",
+                                              division_code="440305001")
+    correction = membership.change_request_submit(actor=member_user, member=member, changes={"job_title": "装配工"})
+    membership.overdue_escalate(now=application.due_at + datetime.timedelta(seconds=1))
+    application.refresh_from_db()
+    member.refresh_from_db()
+    mover.refresh_from_db()
+    return {"applicant": applicant, "application": application, "member_user": member_user, "member": member,
+            "correction": correction, "mover_user": mover_user, "mover": mover, "transfer": transfer,
+            "roster_import": _roster_import(tree)}
+
+
+ROSTER_CSV = "姓名,身份证号,用工形式\n钱花名,{},劳动合同\n孙花名,{},劳动合同\n"
+
+
+def roster_csv() -> bytes:
+    return ROSTER_CSV.format(make_id_number("440305", datetime.date(1992, 1, 2)),
+                             make_id_number("440305", datetime.date(1993, 2, 3))).encode()
+
+
+def _roster_import(tree: Tree) -> RosterImport:
+    """Two valid rows for 南头精密's union, uploaded and validated (ready to commit)."""
+    job = import_create(actor=tree.root_admin, org=tree.nantou_union,
+                        upload=SimpleUploadedFile("花名册.csv", roster_csv(), content_type="text/csv"),
+                        employer=tree.nantou_employer)
+    return roster_validate_run(job.pk)
 
 
 @pytest.fixture
