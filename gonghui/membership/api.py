@@ -337,6 +337,7 @@ class PolicyIn(Schema):
     auto_approve: bool | None = None
     decide_within_days: int | None = Field(None, ge=1, le=30)
     routing: list[str] | None = None
+    inherit: list[str] = Field([], description="恢复继承上级设置的项目：auto_approve / decide_within_days / routing")
 
 
 class PolicyOut(Schema):
@@ -672,7 +673,8 @@ def policy_get(request, org_id: str):
 def policy_put(request, org_id: str, payload: PolicyIn):
     org = _node(request, org_id)
     services.policy_set(actor=request.user, org=org, auto_approve=payload.auto_approve,
-                        decide_within_days=payload.decide_within_days, routing_rules=payload.routing)
+                        decide_within_days=payload.decide_within_days, routing_rules=payload.routing,
+                        inherit=payload.inherit)
     policy = services.policy_for(org)
     return {"org_id": org.pk, **policy.__dict__}
 

@@ -155,9 +155,16 @@ def policy_for(org: OrgUnit) -> Policy:
     )
 
 
+POLICY_FIELDS = ("auto_approve", "decide_within_days", "routing")
+
+
 def policy_set(*, actor, org: OrgUnit, auto_approve: bool | None = None, decide_within_days: int | None = None,
-               routing_rules: list[str] | None = None) -> MembershipPolicy:
+               routing_rules: list[str] | None = None, inherit: list[str] | tuple = ()) -> MembershipPolicy:
+    """Set this node's own values (None leaves a value as it is); fields named in `inherit` go back
+    to following the nearest ancestor that sets them."""
     require_rank(actor, org.path, Role.ADMIN, "只有本级工会管理员可以设置入会政策")
+    if set(inherit) - set(POLICY_FIELDS):
+        raise ValidationFailed("inherit_invalid", "只能恢复继承：auto_approve、decide_within_days、routing", "inherit")
     if decide_within_days is not None and not 1 <= int(decide_within_days) <= 30:
         raise ValidationFailed("days_invalid", "审批时限应为1至30个工作日", "decide_within_days")
     if routing_rules is not None and routing_rules != []:
@@ -172,6 +179,8 @@ def policy_set(*, actor, org: OrgUnit, auto_approve: bool | None = None, decide_
             policy.decide_within_days = int(decide_within_days)
         if routing_rules is not None:
             policy.routing = routing_rules
+        for name in inherit:
+            setattr(policy, name, [] if name == "routing" else None)
         policy.updated_by = actor
         policy.save()
         audit_log(actor=actor, action="membership.policy", obj=policy, object_repr=f"{org.name}入会政策", org=org,
@@ -556,7 +565,7 @@ def member_set_status(*, actor, member: Member, status: str, reason: str = "") -
     if status not in allowed:
         raise ValidationFailed("status_invalid", "不能直接设置为该状态（保留会籍与接转请使用对应功能）", "status")
     require_rank(actor, member.org_path, Role.STAFF)
-    reason = " ".join((reason or "").split())
+    reason = _one_line(reason, field="reason", label="原因")
     if status in (MemberStatus.SUSPENDED, MemberStatus.WITHDRAWN) and len(reason) < 2:
         raise ValidationFailed("reason_required", "请填写原因", "reason")
     with transaction.atomic():
@@ -675,6 +684,8 @@ def transfer_accept(*, actor, transfer: Transfer) -> Member:
             return tr.member
         if tr.status != Transfer.Status.PENDING:
             raise Conflict("not_pending", "该接转已取消", "status")
+        # The receiving union may have moved since the caller read the transfer: check the fresh path.
+        require_rank(actor, tr.to_path, Role.STAFF, "只有接收工会的工作人员可以办理接收")
         m = _lock_member(tr.member)
         _member_rollup(m, -1)
         for field in ("employer", "employer_name", "employer_uscc", "work_division", "employment_form", "platform",
@@ -804,7 +815,7 @@ def _check_evidence(upload) -> str:
 
 def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool, reason: str = "") -> ChangeRequest:
     require_rank(actor, change_request.org_path, Role.STAFF, "只有会员所在工会的工作人员可以审核信息更正")
-    reason = " ".join((reason or "").split())
+    reason = _one_line(reason, field="reason", label="原因")
     if not approve and not 2 <= len(reason) <= 500:
         raise ValidationFailed("reason_required", "请填写不予更正的原因（2至500个字）", "reason")
     with transaction.atomic():

@@ -352,6 +352,13 @@ def test_only_an_admin_sets_the_policy_and_children_inherit_it(tree, api):
     assert_error(put_json(admin, url, {"decide_within_days": 31}), 400, "invalid_input", "decide_within_days")
     assert api(admin).get(url).json()["routing"] == rules
 
+    # Back to following the union above for two of the three.
+    reset = put_json(admin, url, {"inherit": ["decide_within_days", "routing"]})
+    assert reset.json() == {"org_id": tree.nantou.pk, "auto_approve": True,
+                            "decide_within_days": settings.GONGHUI_MEMBERSHIP_DECIDE_DAYS,
+                            "routing": list(settings.GONGHUI_MEMBERSHIP_ROUTING)}
+    assert_error(put_json(admin, url, {"inherit": ["everything"]}), 400, "inherit_invalid", "inherit")
+
 
 # --- Numbers --------------------------------------------------------------------------------------------
 
