@@ -9,6 +9,10 @@ Everything is written with COPY after the secondary indexes and the unique and f
 constraints of the two tables have been dropped; they are recreated afterwards from their saved
 definitions, with the same names. The whole load is one transaction: a failure leaves nothing.
 
+With `members`, members are generated too (gonghui/orgs/national_members.py): spread over the
+grassroots-level unions, with valid ID numbers and the real keyed hashes, written with COPY the same
+way. `generate_members` adds them to a database that already holds the unions and employers.
+
 Names are assembled from parts (place + brand + industry word + suffix) whose pinyin initials were
 computed once: pypinyin costs ~0.2 ms a name, which would be half an hour at this size. A sample
 of the assembled names is checked against gonghui.core.text before anything is written.
@@ -122,6 +126,7 @@ class Report:
     joint: int = 0
     employers: int = 0
     covered_employers: int = 0
+    members: int = 0
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -330,8 +335,9 @@ EMPLOYER_COLUMNS = (
 
 
 class Generator:
-    def __init__(self, *, grassroots: int, employers: int, seed: int, log: Callable[[str], None]):
+    def __init__(self, *, grassroots: int, employers: int, seed: int, log: Callable[[str], None], members: int = 0):
         self.grassroots, self.employers, self.seed, self.log = grassroots, employers, seed, log
+        self.members = members
         self.rng = random.Random(seed)
         self.report = Report()
         self.now = timezone.now().isoformat()
@@ -454,6 +460,11 @@ class Generator:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
                 )
             self.phase("更新乡镇子节点计数和序列", started)
+            if self.members:
+                from .national_members import load_members
+
+                load_members(cursor, count=self.members, seed=self.seed, log=self.log, phase=self.phase)
+                self.report.members = self.members
 
         from gonghui.analytics.rollups import rollup_rebuild
 
@@ -461,13 +472,15 @@ class Generator:
         rollup_rebuild()
         self.phase("重算汇总表（rollup_rebuild）", started)
 
-    def finish(self) -> None:
+    def finish(self, tables: str = "orgs_orgunit, orgs_employer, analytics_rollup") -> None:
+        if self.members:
+            tables += ", membership_member"
         started = time.monotonic()
         with connection.cursor() as cursor:
             if connection.in_atomic_block:
-                cursor.execute("ANALYZE orgs_orgunit, orgs_employer, analytics_rollup")
+                cursor.execute(f"ANALYZE {tables}")
             else:
-                cursor.execute("VACUUM (ANALYZE) orgs_orgunit, orgs_employer, analytics_rollup")
+                cursor.execute(f"VACUUM (ANALYZE) {tables}")
         self.phase("VACUUM ANALYZE", started)
 
 
@@ -488,13 +501,16 @@ def generate_national(
     employers: int = DEFAULT_EMPLOYERS,
     seed: int = 2026,
     log: Callable[[str], None] = print,
+    members: int = 0,
 ) -> Report:
     """Build the national dataset; raises GenerationRefused (with a Chinese reason) when it cannot."""
-    if grassroots < 0 or employers < 0:
-        raise GenerationRefused("--grassroots 和 --employers 不能为负数")
+    if grassroots < 0 or employers < 0 or members < 0:
+        raise GenerationRefused("--grassroots、--employers 和 --members 不能为负数")
     if employers >= 100_000_000:
         raise GenerationRefused("--employers 不能超过 99,999,999（组织机构代码按序号生成）")
-    reason = refuse_reason()
+    if members and not grassroots:
+        raise GenerationRefused("生成会员需要基层工会：--members 大于 0 时 --grassroots 也要大于 0")
+    reason = refuse_reason() or (members_refuse_reason() if members else None)
     if reason:
         raise GenerationRefused(reason)
     divisions_seconds = None
@@ -505,13 +521,52 @@ def generate_national(
         load_divisions()
         divisions_seconds = time.monotonic() - started
         log(f"  载入行政区划和区划工会树：{divisions_seconds:.1f} 秒")
-    generator = Generator(grassroots=grassroots, employers=employers, seed=seed, log=log)
+    generator = Generator(grassroots=grassroots, employers=employers, seed=seed, log=log, members=members)
     if divisions_seconds is not None:
         generator.report.phases["载入行政区划和区划工会树"] = divisions_seconds
     started = time.monotonic()
     generator.plan()
     generator.phase("规划（分配到乡镇、校验名称拼音）", started)
-    with transaction.atomic():
-        generator.load()
+    from .national_members import MembersRefused
+
+    try:
+        with transaction.atomic():
+            generator.load()
+    except MembersRefused as exc:
+        raise GenerationRefused(str(exc)) from None
     generator.finish()
+    return generator.report
+
+
+def members_refuse_reason() -> str | None:
+    from .national_members import refuse_reason as reason
+
+    return reason()
+
+
+def generate_members(*, members: int, seed: int = 2026, log: Callable[[str], None] = print,
+                     processes: int | None = None) -> Report:
+    """Add `members` members to a database that already holds the national unions and employers
+    (and no members), then rebuild the rollups. Raises GenerationRefused when it cannot."""
+    from .national_members import MembersRefused, load_members
+
+    if members <= 0:
+        raise GenerationRefused("--members 应大于 0")
+    reason = members_refuse_reason()
+    if reason:
+        raise GenerationRefused(reason)
+    generator = Generator(grassroots=0, employers=0, seed=seed, log=log, members=members)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            load_members(cursor, count=members, seed=seed, log=log, phase=generator.phase, processes=processes)
+            from gonghui.analytics.rollups import rollup_rebuild
+
+            started = time.monotonic()
+            rollup_rebuild()
+            generator.phase("重算汇总表（rollup_rebuild）", started)
+    except MembersRefused as exc:
+        raise GenerationRefused(str(exc)) from None
+    generator.report.members = members
+    generator.finish("analytics_rollup")
     return generator.report

@@ -6,7 +6,7 @@ import random
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from stdnum.cn import uscc as stdnum_uscc
 
 from gonghui.analytics.rollups import rollup_read
@@ -141,4 +141,84 @@ def test_bad_sizes_are_refused():
         call_command("gen_national", "--scale", "0", stdout=io.StringIO())
     with pytest.raises(CommandError, match="用人单位数量"):
         call_command("gen_national", "--grassroots", "1000", "--employers", "10", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="生成会员需要基层工会"):
+        call_command("gen_national", "--grassroots", "0", "--employers", "10", "--members", "5", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="不能为负数"):
+        call_command("gen_national", "--members", "-5", stdout=io.StringIO())
     assert not Employer.objects.exists()
+
+
+def _member_schema() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'membership_member'::regclass")
+        return index_names("membership_member") | {name for (name,) in cursor}
+
+
+def test_gen_national_members_are_findable_by_their_real_numbers():
+    """--members at a tiny size: valid, distinct people in grassroots unions, counted by the rollups."""
+    from stdnum.cn import ric
+
+    from gonghui.membership.models import Member
+    from gonghui.membership.numbers import is_valid_member_no, member_nos
+    from gonghui.membership.selectors import member_find_by_id_number
+    from gonghui.orgs.national_members import numbers
+
+    members = 3000
+    schema_before = _member_schema()
+    out = io.StringIO()
+    call_command("gen_national", "--grassroots", "300", "--employers", "800", "--members", str(members),
+                 "--seed", "5", stdout=out)
+    assert f"会员 {members:,} 名" in out.getvalue()
+    assert _member_schema() == schema_before
+    assert Member.objects.count() == members
+    assert Member.objects.values("id_hash").distinct().count() == members
+    assert Member.objects.values("member_no").distinct().count() == members
+    assert not Member.objects.exclude(org__kind__in=list(LEAF_KINDS)).exists()
+    assert _scalar("SELECT COUNT(*) FROM membership_member m JOIN orgs_orgunit o ON o.id = m.org_id "
+                   "WHERE m.org_path <> o.path OR m.province_code <> o.province_code "
+                   "OR m.employer_id NOT IN (SELECT id FROM orgs_employer e WHERE e.org_id = o.id)") == 0
+    # Bigger unions (more employees) get more members, and most members are active.
+    assert Member.objects.filter(status="active").count() > members * 0.85
+    # The generated numbers are real: valid, and the product finds the member by them.
+    admin = staff_on(OrgUnit.objects.get(kind=OrgKind.NATIONAL))
+    scheme = numbers()
+    first = Member.objects.order_by("id").first()
+    for n in (0, 1, 1234, members - 1):
+        number = scheme.id_number(n)
+        assert ric.validate(number) == number
+        found = member_find_by_id_number(actor=admin, id_number=number)
+        assert found.pk == first.pk + n
+        assert found.id_masked == number[:6] + "********" + number[-4:]
+        assert found.birth_date == ric.get_birth_date(number)
+        assert is_valid_member_no(found.member_no) and found.member_no[:2] == found.province_code
+    # New member numbers continue after the generated ones.
+    used = {m[4:13] for m in Member.objects.values_list("member_no", flat=True)}
+    assert member_nos("44", 2026, 1)[0][4:13] not in used
+    assert int(member_nos("44", 2026, 1)[0][4:13]) > max(int(u) for u in used)
+    # The rollups count them (rollup_rebuild ran with the membership sources).
+    totals = rollup_read(OrgUnit.objects.get(kind=OrgKind.NATIONAL).pk)
+    for status in ("active", "retained", "withdrawn"):
+        assert totals.get(f"members.{status}", 0) == Member.objects.filter(status=status).count()
+    union = Member.objects.values("org_id").annotate(n=Count("id")).order_by("-n").first()
+    assert rollup_read(union["org_id"])["members.active"] == Member.objects.filter(
+        org_id=union["org_id"], status="active").count()
+    # Adding members again is refused, and changes nothing.
+    from gonghui.orgs.national import GenerationRefused, generate_members
+
+    with pytest.raises(GenerationRefused, match="已有会员"):
+        generate_members(members=10, log=lambda line: None)
+    assert Member.objects.count() == members
+
+
+def test_generate_members_adds_to_existing_unions_and_refuses_without_them():
+    from gonghui.membership.models import Member
+    from gonghui.orgs.national import GenerationRefused, generate_members
+
+    with pytest.raises(GenerationRefused, match="基层工会"):
+        generate_members(members=10, log=lambda line: None)
+    call_command("gen_national", "--grassroots", "50", "--employers", "120", stdout=io.StringIO())
+    assert not Member.objects.exists()
+    report = generate_members(members=400, seed=3, log=lambda line: None, processes=2)  # two worker processes
+    assert report.members == 400 and Member.objects.count() == 400
+    assert rollup_read(OrgUnit.objects.get(kind=OrgKind.NATIONAL).pk)["members.active"] == \
+        Member.objects.filter(status="active").count()
