@@ -460,6 +460,18 @@ def my_membership(request):
     return {"member": member, "applications": selectors.my_applications(user), "pending_transfer": pending}
 
 
+class ClaimIn(Schema):
+    id_number: str = Field(..., max_length=40)
+
+
+@router.post("/me/membership/claim", response={200: MemberOut, **ERRORS},
+             summary="认领会籍：花名册登记了本人手机号时，核对身份证号后关联到本账户")
+def membership_claim(request, payload: ClaimIn):
+    user = _worker(request)
+    ratelimit.check("join_user_hour", str(user.pk), "尝试过于频繁，请稍后再试")
+    return services.member_claim(actor=user, id_number=payload.id_number)
+
+
 @router.get("/me/card", response={200: CardOut, **ERRORS}, summary="电子会员卡（二维码令牌短期有效）")
 def my_card(request):
     user = _worker(request)

@@ -184,9 +184,10 @@ def member_stints(member: Member) -> list:
 
 
 def my_member(user) -> Member | None:
-    from .services import member_link_user
-
-    return member_link_user(user)
+    """The membership this account holds (a roster member is linked by `services.member_claim`)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Member.objects.select_related("org").filter(user=user).first()
 
 
 # --- Transfers and corrections -------------------------------------------------------------------

@@ -893,21 +893,36 @@ def member_reveal(*, actor, member: Member, field: str) -> str:
 # --- Worker account link --------------------------------------------------------------------------
 
 
-def member_link_user(user: User) -> Member | None:
-    """A worker whose phone a roster listed finds their membership on first visit."""
-    if user is None or not user.is_authenticated or user.kind != User.Kind.WORKER:
-        return None
-    member = Member.objects.filter(user=user).select_related("org").first()
-    if member is not None or not user.phone_hash:
-        return member
-    candidates = list(Member.objects.filter(phone_hash=user.phone_hash, user__isnull=True)[:2])
-    if len(candidates) != 1:
-        return None
+def member_claimable(user: User) -> bool:
+    """A roster listed this worker's phone for a membership no account holds yet."""
+    if user is None or not user.is_authenticated or user.kind != User.Kind.WORKER or not user.phone_hash:
+        return False
+    if Member.objects.filter(user=user).exists():
+        return False
+    return Member.objects.filter(phone_hash=user.phone_hash, user__isnull=True,
+                                 status__in=list(HOLDING_STATUSES)).exists()
+
+
+def member_claim(*, actor: User, id_number: str) -> Member:
+    """认领会籍: a worker takes up the membership a roster created for them by confirming their ID
+    number. Both the login phone and the ID number must match the record: phone numbers are
+    recycled, so the phone alone never links an account to someone's membership."""
+    if actor is None or not actor.is_authenticated or actor.kind != User.Kind.WORKER:
+        raise PermissionDenied("请使用职工账户登录")
+    if Member.objects.filter(user=actor).exists():
+        raise Conflict("already_linked", "您的账户已关联会员信息", "id_number")
+    identity = parse_id_number(id_number)
+    mismatch = ValidationFailed("claim_mismatch", "没有找到与您的手机号和身份证号都相符的会员记录。请核对身份证号，"
+                                "或联系所在工会、拨打12351职工服务热线。", "id_number")
     with transaction.atomic():
-        updated = Member.objects.filter(pk=candidates[0].pk, user__isnull=True).update(user=user)
-        if updated:
-            audit_log(actor=user, action="membership.link_account", obj=candidates[0], org=candidates[0].org)
-    return Member.objects.filter(user=user).select_related("org").first()
+        member = (Member.objects.select_for_update(of=("self",)).select_related("org")
+                  .filter(id_hash=pii.lookup_hash("id", identity.number), user__isnull=True).first())
+        if member is None or not actor.phone_hash or member.phone_hash != actor.phone_hash:
+            raise mismatch
+        member.user = actor
+        member.save(update_fields=["user", "updated_at"])
+        audit_log(actor=actor, action="membership.link_account", obj=member, org=member.org)
+    return member
 
 
 def notices_mark_read(*, actor) -> int:

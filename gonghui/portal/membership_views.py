@@ -236,6 +236,8 @@ def hub(request: HttpRequest) -> HttpResponse:
         context["state"] = "rejected"
     else:
         context["state"] = "none"
+    if member is None:
+        context["claimable"] = services.member_claimable(user)
     context["notices"] = [{"notice": n, "link": _safe_link(n.link)} for n in selectors.my_notices(user)]
     response = render(request, "portal/membership/hub.html", context)
     services.notices_mark_read(actor=user)  # after rendering: this visit still shows which are new
@@ -254,6 +256,21 @@ def application_withdraw(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("portal:membership")
     messages.success(request, "入会申请已撤回。如需入会，可以重新申请。")
+    return redirect("portal:membership")
+
+
+@never_cache
+@worker_required
+@require_POST
+def claim(request: HttpRequest) -> HttpResponse:
+    """认领会籍: confirm the ID number of the membership a roster created with this phone."""
+    try:
+        ratelimit.check("join_user_hour", str(request.user.pk), "尝试过于频繁，请稍后再试")
+        member = services.member_claim(actor=request.user, id_number=request.POST.get("id_number", ""))
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("portal:membership")
+    messages.success(request, f"已关联您在「{member.org.name}」的会籍，电子会员卡已开通。")
     return redirect("portal:membership")
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     # Membership (会籍)
     path("membership/", membership.hub, name="membership"),
     path("membership/join/", membership.join, name="membership_join"),
+    path("membership/claim/", membership.claim, name="membership_claim"),
     path("membership/consent/", membership.consent, name="membership_consent"),
     path("membership/application/withdraw/", membership.application_withdraw, name="membership_application_withdraw"),
     path("membership/card/", membership.card, name="membership_card"),

@@ -173,6 +173,7 @@ NOT_STAFF_ENDPOINTS = {
     # The worker's own membership (tested below and in gonghui/membership/tests/test_api.py).
     ("POST", "/api/v1/membership/applications"),
     ("POST", "/api/v1/membership/applications/{application_id}/withdraw"),
+    ("POST", "/api/v1/me/membership/claim"),
     ("GET", "/api/v1/me/membership"),
     ("GET", "/api/v1/me/card"),
     ("POST", "/api/v1/me/membership/corrections"),

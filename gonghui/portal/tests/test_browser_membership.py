@@ -61,7 +61,7 @@ def test_worker_joins_and_shows_the_member_card_on_a_phone(phone_page):
     app = Application.objects.get()
     due = app.due_at.astimezone()
     expect(page.get_by_text(f"已提交至「{tree.nantou_union.name}」")).to_be_visible()
-    expect(page.get_by_text(f"受理工会须在{due.month}月{due.day}日前答复您")).to_be_visible()
+    expect(page.get_by_text(f"受理工会须在{due.month}月{due.day}日（含）前答复您")).to_be_visible()
     assert app.id_number not in page.content()
     assert fits_the_phone(page)
     screenshot(page, "membership-pending")

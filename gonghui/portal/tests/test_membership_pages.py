@@ -126,7 +126,7 @@ def test_join_creates_one_application_and_the_hub_shows_union_reason_and_deadlin
     assert "入会申请已提交" in page
     assert f"已提交至「{tree.nantou_union.name}」" in page
     assert app.route_reason in page
-    assert f"须在{day(app.due_at)}前答复" in page
+    assert f"须在{day(app.due_at)}（含）前答复" in page
     assert 'name="application_id"' in page and "撤回申请" in page
     assert app.id_number not in page and app.id_masked in page
 
@@ -475,7 +475,7 @@ def test_transfer_preview_names_the_receiving_union_and_submit_creates_it(client
     tr = Transfer.objects.get()
     assert tr.to_org == tree.futian_union and tr.status == Transfer.Status.PENDING
     assert response.redirect_chain == [("/membership/", 302)]
-    assert f"转入「{tree.futian_union.name}」" in page and f"须在{day(tr.due_at)}前办理" in page
+    assert f"转入「{tree.futian_union.name}」" in page and f"须在{day(tr.due_at)}（含）前办理" in page
 
 
 def test_transfer_without_employer_goes_to_the_union_where_the_member_works(client, worker, tree):
