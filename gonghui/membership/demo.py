@@ -33,7 +33,7 @@ def id_number(rng: random.Random, region: str) -> str:
     return body + mod_11_2.calc_check_digit(body)
 
 
-def seed_membership(rng: random.Random | None = None, per_union: int = 25, counties: tuple = ("440305", "440304")) -> dict:
+def seed_membership(rng: random.Random | None = None, per_union: int = 15, counties: tuple = ("440305", "440304")) -> dict:
     rng = rng or random.Random(2026)
     now = timezone.now()
     unions = list(OrgUnit.objects.filter(kind__in=list(LEAF_KINDS), division__code__regex=r"^(" + "|".join(counties) + ")")
@@ -71,12 +71,10 @@ def seed_membership(rng: random.Random | None = None, per_union: int = 25, count
         Member.objects.bulk_create([m for m, _ in members], batch_size=1000)
         Stint.objects.bulk_create([Stint(member=m, org=m.org, org_path=m.org_path, started_on=m.joined_on,
                                          how_started="roster") for m, _ in members], batch_size=1000)
-        events = [MemberEvent(member=m, from_status="", to_status="active", action="roster", reason="演示数据",
-                              org=m.org, org_path=m.org_path) for m, _ in members]
-        MemberEvent.objects.bulk_create(events, batch_size=1000)
-        for (_m, joined), event in zip(members, events, strict=True):
-            event.created_at = joined
-        MemberEvent.objects.bulk_update(events, ["created_at"], batch_size=1000)
+        MemberEvent.objects.bulk_create(
+            [MemberEvent(member=m, from_status="", to_status="active", action="roster", reason="演示数据",
+                         org=m.org, org_path=m.org_path, created_at=joined) for m, joined in members],
+            batch_size=1000)
         created = len(members)
 
     # The queue, through the real services: demo workers apply to the demo grassroots union.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from gonghui.core import pii
 from gonghui.orgs.models import Division, Employer, Occupation, OrgUnit
@@ -294,7 +295,8 @@ class MemberEvent(models.Model):
     org_path = models.CharField(max_length=PATH_MAX_LENGTH)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so bulk loads (rosters, the demo) can give the real time.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["member", "id"], name="memberevent_member")]
