@@ -447,12 +447,14 @@ def test_suspended_member_sees_the_status_but_no_card(client, worker, tree):
     assert "电子会员卡暂不可用" in response.content.decode()
 
 
-def test_roster_member_is_found_by_the_login_phone(client, worker, tree):
+def test_roster_member_with_the_login_phone_is_claimed_with_the_id_number(client, worker, tree):
     other = WorkerFactory()
     member = make_member(tree, other)
     Member.objects.filter(pk=member.pk).update(user=None, phone_hash=worker.phone_hash)
     page = client.get("/membership/").content.decode()
-    assert member.member_no_display in page
+    assert "认领会籍" in page and member.member_no_display not in page  # the phone alone shows nothing
+    client.post("/membership/claim/", {"id_number": member.id_number})
+    assert member.member_no_display in client.get("/membership/").content.decode()
 
 
 # --- Transfer -----------------------------------------------------------------------------------
