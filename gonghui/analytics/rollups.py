@@ -32,40 +32,32 @@ WORKERS = "workers"  # employees of the employers in the subtree (for 入会率)
 STAFF = "staff"  # role grants in the subtree
 
 
-def rollup_add(path: str, deltas: dict[str, int]) -> None:
-    """Add deltas to the node at `path` and all its ancestors (one upsert per metric)."""
+def _add_up_the_tree(table: str, path: str, deltas: dict[str, int], day=None) -> None:
+    """Upsert each metric's delta into the node at `path` and all its ancestors (per day if given)."""
     deltas = {metric: delta for metric, delta in deltas.items() if delta}
     if not deltas or not path:
         return
     paths = ancestor_paths(path)
-    table = Rollup._meta.db_table
     placeholders = ", ".join(["%s"] * len(paths))
+    day_column, day_value, day_key = (", day", ", %s", ", day") if day is not None else ("", "", "")
     with connection.cursor() as cursor:
         for metric, delta in deltas.items():
             cursor.execute(
-                f"INSERT INTO {table} (org_id, metric, value) "
-                f"SELECT id, %s, %s FROM orgs_orgunit WHERE path IN ({placeholders}) ORDER BY path "
-                f"ON CONFLICT (org_id, metric) DO UPDATE SET value = {table}.value + EXCLUDED.value",
-                [metric, delta, *paths],
+                f"INSERT INTO {table} (org_id, metric{day_column}, value) "
+                f"SELECT id, %s{day_value}, %s FROM orgs_orgunit WHERE path IN ({placeholders}) ORDER BY path "
+                f"ON CONFLICT (org_id, metric{day_key}) DO UPDATE SET value = {table}.value + EXCLUDED.value",
+                [metric, *([day] if day is not None else []), delta, *paths],
             )
+
+
+def rollup_add(path: str, deltas: dict[str, int]) -> None:
+    """Add deltas to the node at `path` and all its ancestors (one upsert per metric)."""
+    _add_up_the_tree(Rollup._meta.db_table, path, deltas)
 
 
 def rollup_add_daily(path: str, day, deltas: dict[str, int]) -> None:
     """Add per-day deltas to the node at `path` and all its ancestors."""
-    deltas = {metric: delta for metric, delta in deltas.items() if delta}
-    if not deltas or not path:
-        return
-    paths = ancestor_paths(path)
-    table = DailyRollup._meta.db_table
-    placeholders = ", ".join(["%s"] * len(paths))
-    with connection.cursor() as cursor:
-        for metric, delta in deltas.items():
-            cursor.execute(
-                f"INSERT INTO {table} (org_id, metric, day, value) "
-                f"SELECT id, %s, %s, %s FROM orgs_orgunit WHERE path IN ({placeholders}) ORDER BY path "
-                f"ON CONFLICT (org_id, metric, day) DO UPDATE SET value = {table}.value + EXCLUDED.value",
-                [metric, day, delta, *paths],
-            )
+    _add_up_the_tree(DailyRollup._meta.db_table, path, deltas, day=day)
 
 
 def daily_read(org_id: int, metrics: list[str], since, until) -> dict[str, dict]:

@@ -455,8 +455,7 @@ def my_membership(request):
     member = selectors.my_member(user)
     pending = None
     if member is not None:
-        pending = (Transfer.objects.select_related("member", "from_org", "to_org")
-                   .filter(member=member, status=Transfer.Status.PENDING).first())
+        pending = selectors.member_pending_transfer(member)
     return {"member": member, "applications": selectors.my_applications(user), "pending_transfer": pending}
 
 

@@ -183,6 +183,17 @@ def member_stints(member: Member) -> list:
     return list(member.stints.select_related("org").order_by("-started_on", "-id"))
 
 
+def member_pending_transfer(member: Member) -> Transfer | None:
+    """The member's transfer waiting for the receiving union (member already fetched for its owner
+    or in scope)."""
+    return (Transfer.objects.select_related("member", "from_org", "to_org")
+            .filter(member=member, status=Transfer.Status.PENDING).first())
+
+
+def member_latest_change_request(member: Member) -> ChangeRequest | None:
+    return ChangeRequest.objects.filter(member=member).order_by("-id").first()
+
+
 def my_member(user) -> Member | None:
     """The membership this account holds (a roster member is linked by `services.member_claim`)."""
     if user is None or not getattr(user, "is_authenticated", False):

@@ -1,7 +1,6 @@
-"""Small reads for the worker's membership pages: the pickers' options and the worker's own pending
-requests. Everything here is public reference data (divisions, occupations, the name and place of
-employers, as the public employer search shows them) or rows of the member passed in, which the
-caller got from `membership.selectors.my_member(user)`.
+"""Small reads for the worker's membership pages: the pickers' options. Everything here is public
+reference data (divisions, occupations, the name and place of employers, as the public employer
+search shows them); the member's own rows come from gonghui.membership.selectors.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import unicodedata
 from django.db.models import Q
 
 from gonghui.core.errors import ValidationFailed
-from gonghui.membership.models import ChangeRequest, Member, Transfer
 from gonghui.orgs.models import Division, Employer, Occupation
 from gonghui.orgs.selectors import employer_search
 
@@ -161,15 +159,3 @@ def place_code(chain: list[Division]) -> str:
     if chain and (chain[-1].level == 4 or not place_options(chain[-1])):
         return chain[-1].code
     return ""
-
-
-# --- The member's own pending requests -----------------------------------------------------------
-
-
-def my_pending_transfer(member: Member) -> Transfer | None:
-    return (Transfer.objects.select_related("to_org", "from_org")
-            .filter(member=member, status=Transfer.Status.PENDING).first())
-
-
-def my_latest_change_request(member: Member) -> ChangeRequest | None:
-    return ChangeRequest.objects.filter(member=member).order_by("-id").first()

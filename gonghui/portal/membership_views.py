@@ -227,8 +227,8 @@ def hub(request: HttpRequest) -> HttpResponse:
         context.update(
             state="member",
             card_ok=member.status in CARD_STATUSES,
-            transfer=lookups.my_pending_transfer(member),
-            change=lookups.my_latest_change_request(member),
+            transfer=selectors.member_pending_transfer(member),
+            change=selectors.member_latest_change_request(member),
         )
     elif latest is not None and latest.status == Application.Status.PENDING:
         context["state"] = "pending"
@@ -486,7 +486,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     if member is None:
         messages.info(request, "会员才能办理会员关系接转。")
         return redirect("portal:membership")
-    pending = lookups.my_pending_transfer(member)
+    pending = selectors.member_pending_transfer(member)
     if pending is not None:
         return render(request, "portal/membership/transfer_pending.html", {"member": member, "transfer": pending})
     if member.status not in (MemberStatus.ACTIVE, MemberStatus.RETAINED):
@@ -556,7 +556,7 @@ def _correct_page(request, *, member: Member, form: dict | None = None, errors: 
                   employer_search_error: str = "") -> HttpResponse:
     errors = errors or {}
     context = {"member": member, "form": form or {}, "errors": errors, "error_list": _error_list(errors, CORRECT_SLOTS),
-               "change": lookups.my_latest_change_request(member), "pending_status": ChangeRequest.Status.PENDING,
+               "change": selectors.member_latest_change_request(member), "pending_status": ChangeRequest.Status.PENDING,
                "employer": employer, "employer_results": employer_results,
                "employer_search_error": employer_search_error, "field_labels": services.CHANGE_FIELDS}
     return render(request, "portal/membership/correct.html", context, status=status)
