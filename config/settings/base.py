@@ -190,6 +190,9 @@ GONGHUI_DEMO_PASSWORD = "gonghui-demo"
 # --- Membership ---------------------------------------------------------------------------------
 # Decide an application within this many Chinese working days (per-node policy may change it).
 GONGHUI_MEMBERSHIP_DECIDE_DAYS = 3
+# How long a web process may keep a node's membership policies before reading them again (a change
+# made in the same process is seen at once).
+GONGHUI_POLICY_CACHE_SECONDS = int(os.environ.get("GONGHUI_POLICY_CACHE_SECONDS", "30"))
 # Transfers: the receiving union registers the member within this many working days.
 GONGHUI_TRANSFER_DAYS = 5
 # Routing rules in order (per-node policy may reorder them); see gonghui/membership/routing.py.

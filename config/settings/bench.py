@@ -11,3 +11,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+GONGHUI_POLICY_CACHE_SECONDS = 30  # as in production (the test settings turn it off)

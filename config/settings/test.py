@@ -19,3 +19,4 @@ STATIC_ROOT = None  # static files come from the app folders (finders); nothing 
 import tempfile  # noqa: E402
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="gonghui-test-private-")
+GONGHUI_POLICY_CACHE_SECONDS = 0  # tests roll back without signals: a cached policy would leak between tests

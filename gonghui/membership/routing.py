@@ -9,9 +9,12 @@ township/street union where the employer (or, without one, the worker) is → th
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 
 from gonghui.core.errors import ValidationFailed
 from gonghui.orgs.models import LEAF_KINDS, Division, Employer, OrgKind, OrgUnit
@@ -56,17 +59,60 @@ class Place:
     employer_name: str = ""
 
 
+# --- Policies along a path (every join reads them twice: the rule order, then the time limit) ---
+# Few nodes set a policy of their own (provinces, some counties, unions that auto-approve), so each
+# web process keeps a snapshot of all of them and answers from memory. A save or delete in this
+# process clears it at once (signals below); other processes read a change within
+# GONGHUI_POLICY_CACHE_SECONDS.
+
+_policy_snapshot: tuple[float, dict[str, tuple[bool | None, int | None, list]]] | None = None
+_policy_lock = threading.Lock()
+
+
+def _policies() -> dict[str, tuple[bool | None, int | None, list]]:
+    global _policy_snapshot
+    ttl = settings.GONGHUI_POLICY_CACHE_SECONDS
+    now = time.monotonic()
+    snapshot = _policy_snapshot
+    if snapshot is not None and now - snapshot[0] < ttl:
+        return snapshot[1]
+    table = {path: (auto, days, rules) for path, auto, days, rules in MembershipPolicy.objects.values_list(
+        "org__path", "auto_approve", "decide_within_days", "routing")}
+    if ttl > 0:
+        with _policy_lock:
+            _policy_snapshot = (now, table)
+    return table
+
+
+def policies_along(path: str) -> list[tuple[str, bool | None, int | None, list]]:
+    """(org path, auto_approve, decide_within_days, routing) of the policies on the node at `path`
+    and its ancestors, nearest first."""
+    from gonghui.orgs.paths import ancestor_paths
+
+    table = _policies()
+    found = [(p, *table[p]) for p in ancestor_paths(path) if p in table]
+    found.sort(key=lambda row: len(row[0]), reverse=True)
+    return found
+
+
+def forget_policies(**_kwargs) -> None:
+    global _policy_snapshot
+    with _policy_lock:
+        _policy_snapshot = None
+
+
+post_save.connect(forget_policies, sender=MembershipPolicy, dispatch_uid="membership-policy-cache-save")
+post_delete.connect(forget_policies, sender=MembershipPolicy, dispatch_uid="membership-policy-cache-delete")
+
+
 def rules_for(division: Division | None) -> list[str]:
     """The rule order for a place: the nearest policy above it that sets one, else the setting."""
     if division is not None:
         org = territorial_union(division)
         if org is not None:
-            from gonghui.orgs.paths import ancestor_paths
-
-            policy = (MembershipPolicy.objects.filter(org__path__in=ancestor_paths(org.path)).exclude(routing=[])
-                      .order_by("-org__path").first())
-            if policy is not None:
-                return list(policy.routing)
+            for _path, _auto, _days, rules in policies_along(org.path):
+                if rules:
+                    return list(rules)
     return list(settings.GONGHUI_MEMBERSHIP_ROUTING)
 
 

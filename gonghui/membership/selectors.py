@@ -165,11 +165,18 @@ def member_get(*, actor, member_id) -> Member:
 
 
 def member_find_by_id_number(*, actor, id_number: str) -> Member:
-    """Lookup by ID number (keyed hash; one index probe), inside the actor's scope."""
+    """Lookup by ID number: one probe of the unique keyed-hash index, then the scope check on the
+    row's path (default deny: a member outside the actor's subtree is "not found"). Related rows
+    (the union, the employer) load when the caller reads them."""
     identity = parse_id_number(id_number)
-    member = (Member.objects.select_related("org").filter(actor_scope(actor).q("org_path"),
-                                                           id_hash=pii.lookup_hash("id", identity.number)).first())
-    if member is None:
+    scope = actor_scope(actor)
+    if not scope.grants:
+        raise NotFound("会员")
+    try:
+        member = Member.objects.get(id_hash=pii.lookup_hash("id", identity.number))
+    except Member.DoesNotExist:
+        raise NotFound("会员") from None
+    if not scope.covers(member.org_path):
         raise NotFound("会员")
     return member
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gonghui.accounts.models import User
@@ -23,7 +24,6 @@ from gonghui.core import pii, ratelimit, workdays
 from gonghui.core.audit import audit_log
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.orgs.models import LEAF_KINDS, Division, Employer, Occupation, OrgUnit, Role
-from gonghui.orgs.paths import ancestor_paths
 from gonghui.orgs.selectors import require_rank
 from gonghui.orgs.validators import clean_uscc
 
@@ -144,10 +144,10 @@ class Policy:
 def policy_for(org: OrgUnit) -> Policy:
     """Nearest ancestor-or-self that sets a value wins; then settings."""
     auto, days, rules = None, None, None
-    for p in MembershipPolicy.objects.filter(org__path__in=ancestor_paths(org.path)).order_by("-org__path"):
-        auto = p.auto_approve if auto is None else auto
-        days = p.decide_within_days if days is None else days
-        rules = p.routing if (rules is None and p.routing) else rules
+    for _path, p_auto, p_days, p_rules in routing.policies_along(org.path):
+        auto = p_auto if auto is None else auto
+        days = p_days if days is None else days
+        rules = p_rules if (rules is None and p_rules) else rules
     return Policy(
         auto_approve=bool(auto),
         decide_within_days=days or settings.GONGHUI_MEMBERSHIP_DECIDE_DAYS,
@@ -360,19 +360,20 @@ def application_submit(*, actor: User, name: str, id_number: str, employment_for
 
 
 def _existing_for(actor: User, id_hash: str) -> Application | None:
-    """The pending application this worker already has for this person; errors for anything else."""
-    member = Member.objects.select_related("org").filter(id_hash=id_hash).first()
-    if member is not None and member.holds_membership:
-        raise _already_member_error(member, actor)
-    pending = Application.objects.select_related("org").filter(id_hash=id_hash, status=Application.Status.PENDING).first()
-    if pending is not None:
-        if pending.user_id == actor.pk:
-            return pending
-        raise Conflict("application_pending", "该身份证号已有一份入会申请正在审批中，请勿重复提交。", "id_number")
-    own = Application.objects.select_related("org").filter(user=actor, status=Application.Status.PENDING).first()
-    if own is not None and own.id_hash == id_hash:
-        return own  # a concurrent submit of the same application committed between the two queries
-    if own is not None:
+    """The pending application this worker already has for this person; errors for anything else.
+    Two index probes that fetch only what the decision needs (this runs on every join); the full
+    rows are loaded only on the rare paths that answer with them."""
+    member = Member.objects.filter(id_hash=id_hash).values("pk", "status").first()
+    if member is not None and member["status"] in HOLDING_STATUSES:
+        raise _already_member_error(Member.objects.select_related("org").get(pk=member["pk"]), actor)
+    pending = list(Application.objects.filter(Q(id_hash=id_hash) | Q(user=actor), status=Application.Status.PENDING)
+                   .values_list("pk", "id_hash", "user_id")[:2])
+    for pk, found_hash, user_id in pending:
+        if found_hash == id_hash:
+            if user_id == actor.pk:
+                return Application.objects.select_related("org").get(pk=pk)
+            raise Conflict("application_pending", "该身份证号已有一份入会申请正在审批中，请勿重复提交。", "id_number")
+    if pending:  # the worker's own pending application is for another ID number
         raise Conflict("application_pending_other",
                        "您已有一份入会申请正在审批中（身份证号不同）。如填错了信息，请先撤回该申请再重新提交。", "id_number")
     return None

@@ -38,3 +38,17 @@ def test_prune_drops_old_windows_only():
     ratelimit.hit("new", 10, 60)
     assert ratelimit.prune() == 1
     assert list(RateCounter.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db
+def test_rate_counters_are_unlogged_on_postgresql():
+    """A commit that wrote only rate counters does not wait for a WAL flush (see migration 0003)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("UNLOGGED is a PostgreSQL table property")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'core_ratecounter'")
+        assert cursor.fetchone()[0] == "u"
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'core_lockout'")
+        assert cursor.fetchone()[0] == "p"

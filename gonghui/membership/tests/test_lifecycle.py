@@ -153,6 +153,26 @@ def test_a_policy_reorders_the_routing_rules_below_it(tree):
     assert (outside.org, outside.route_rule) == (tree.futian_union, "employer_union")
 
 
+def test_cached_policies_follow_a_change_made_in_the_process_at_once(tree, settings):
+    """Production keeps policies in a per-process cache; a change (service or plain save) clears it."""
+    from gonghui.membership.models import MembershipPolicy
+    from gonghui.membership.routing import forget_policies
+
+    settings.GONGHUI_POLICY_CACHE_SECONDS = 3600
+    forget_policies()
+    try:
+        first, _ = join(WorkerFactory(), tree.nantou_employer)
+        assert first.status == Application.Status.PENDING  # the cache now holds "no policy" for 南头
+        services.policy_set(actor=staff_on(tree.nanshan), org=tree.nanshan, auto_approve=True)
+        second, _ = join(WorkerFactory(), tree.nantou_employer)
+        assert second.status == Application.Status.APPROVED
+        MembershipPolicy.objects.filter(org=tree.nanshan).get().delete()
+        third, _ = join(WorkerFactory(), tree.nantou_employer)
+        assert third.status == Application.Status.PENDING
+    finally:
+        forget_policies()
+
+
 def test_a_platform_courier_goes_to_the_countys_industry_federation(tree):
     federation = union_create(actor=tree.root_admin, parent=tree.nanshan, name="南山区快递物流行业工会联合会",
                               kind=OrgKind.INDUSTRY, division_code="440305", industry="快递物流")
@@ -375,3 +395,22 @@ def test_moving_a_union_carries_its_members_and_their_counts(tree, django_captur
     accepted = services.transfer_accept(actor=staff_on(union, Role.STAFF), transfer=transfer)
     assert accepted.org_path == union.path
     assert_rollups_match_rebuild(union, *all_nodes(tree))
+
+
+# --- Lookups --------------------------------------------------------------------------------------------
+
+
+def test_member_by_id_number_is_found_only_inside_the_actors_subtree(tree):
+    from gonghui.core.errors import NotFound
+
+    number = make_id_number()
+    member = approved(tree, id_number=number)
+    assert selectors.member_find_by_id_number(actor=tree.root_admin, id_number=number) == member
+    assert selectors.member_find_by_id_number(actor=staff_on(tree.nanshan), id_number=f" {number.lower()} ") == member
+    for outsider in (staff_on(tree.futian), WorkerFactory()):
+        with pytest.raises(NotFound):
+            selectors.member_find_by_id_number(actor=outsider, id_number=number)
+    with pytest.raises(NotFound):
+        selectors.member_find_by_id_number(actor=tree.root_admin, id_number=make_id_number())
+    with pytest.raises(ValidationFailed):
+        selectors.member_find_by_id_number(actor=tree.root_admin, id_number=number[:-1] + ("1" if number[-1] != "1" else "2"))
