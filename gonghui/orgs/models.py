@@ -177,6 +177,18 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 10, Role.STAFF: 20, Role.ADMIN: 30}
 
 
+class CaseRole(models.TextChoices):
+    """Who may read and work worker cases (12351 维权诉求) on a node, beside the general role: case
+    content is personal and sensitive, so an admin or viewer without a case role does not see it."""
+
+    NONE = "", "无"
+    HANDLER = "handler", "诉求办理"  # agents and handlers: intake, accept, dispatch, reply, resolve
+    SUPERVISOR = "supervisor", "诉求督办质检"  # also quality checks, closes and reopens
+
+
+CASE_ROLE_RANK = {CaseRole.NONE: 0, CaseRole.HANDLER: 10, CaseRole.SUPERVISOR: 20}
+
+
 class Grant(models.Model):
     """A role held by a staff member on a node, and (explicitly) on its descendants."""
 
@@ -185,6 +197,7 @@ class Grant(models.Model):
     org_path = models.CharField(max_length=PATH_MAX_LENGTH)
     role = models.CharField(max_length=16, choices=Role.choices)
     include_descendants = models.BooleanField("含下级组织", default=True)
+    case_role = models.CharField("诉求办理角色", max_length=16, choices=CaseRole.choices, default="", blank=True)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

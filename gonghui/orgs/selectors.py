@@ -14,7 +14,7 @@ from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.models import AuditEntry
 from gonghui.core.text import normalize_name, search_tokens
 
-from .models import ROLE_RANK, Employer, Grant, OrgUnit, Role
+from .models import CASE_ROLE_RANK, ROLE_RANK, CaseRole, Employer, Grant, OrgUnit, Role
 from .paths import ancestor_paths
 
 PAGE_MAX = 100
@@ -25,6 +25,8 @@ class Scope:
     """The nodes an actor acts for: (path, include_descendants, rank) per grant. Empty denies all."""
 
     grants: list[tuple[str, bool, int, int]] = field(default_factory=list)  # path, desc, rank, org_id
+    # The same grants' case roles (CaseRole), for worker cases: path, desc, case rank, org_id.
+    case_grants: list[tuple[str, bool, int, int]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -53,6 +55,23 @@ class Scope:
         return max((rank for grant_path, desc, rank, _org in self.grants if desc and path.startswith(grant_path)),
                    default=0)
 
+    def case_rank_at(self, path: str) -> int:
+        """The case role's rank (CASE_ROLE_RANK) held over the node at `path`; 0 without one."""
+        return max((rank for grant_path, desc, rank, _org in self.case_grants
+                    if path == grant_path or (desc and path.startswith(grant_path))), default=0)
+
+    def case_subtree_rank(self, path: str) -> int:
+        return max((rank for grant_path, desc, rank, _org in self.case_grants if desc and path.startswith(grant_path)),
+                   default=0)
+
+    def case_q(self, path_field: str, min_rank: int = 1) -> Q:
+        """Rows whose `path_field` lies where the actor holds a case role of at least `min_rank`."""
+        condition = Q(pk__in=[])
+        for path, desc, rank, _org in self.case_grants:
+            if rank >= min_rank:
+                condition |= Q(**{f"{path_field}__startswith": path}) if desc else Q(**{path_field: path})
+        return condition
+
     @property
     def roots(self) -> list[int]:
         return [org_id for _p, _d, _r, org_id in sorted(self.grants)]
@@ -64,8 +83,11 @@ def actor_scope(actor) -> Scope:
     cached = getattr(actor, "_gonghui_scope", None)
     if cached is not None:
         return cached
-    rows = Grant.objects.filter(user=actor).values_list("org_path", "include_descendants", "role", "org_id")
-    scope = Scope([(path, desc, ROLE_RANK[Role(role)], org_id) for path, desc, role, org_id in rows])
+    rows = Grant.objects.filter(user=actor).values_list("org_path", "include_descendants", "role", "org_id",
+                                                        "case_role")
+    scope = Scope([(path, desc, ROLE_RANK[Role(role)], org_id) for path, desc, role, org_id, _c in rows],
+                  [(path, desc, CASE_ROLE_RANK[CaseRole(case)], org_id)
+                   for path, desc, _r, org_id, case in rows if case])
     actor._gonghui_scope = scope
     return scope
 

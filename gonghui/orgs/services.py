@@ -19,10 +19,12 @@ from gonghui.core.text import name_bigrams, name_initials
 
 from . import validators as v
 from .models import (
+    CASE_ROLE_RANK,
     CREATABLE_CHILD_KINDS,
     LEAF_KINDS,
     ROLE_RANK,
     TERRITORIAL_KINDS,
+    CaseRole,
     Division,
     Employer,
     Grant,
@@ -389,8 +391,11 @@ def grantable_staff(*, actor, username: str):
     return user
 
 
-def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descendants: bool = True) -> Grant:
-    """Give a staff member a role on a node in the actor's scope, never above the actor's own rank."""
+def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descendants: bool = True,
+               case_role: str | None = None) -> Grant:
+    """Give a staff member a role on a node in the actor's scope, never above the actor's own rank.
+    `case_role` (CaseRole; None leaves an existing one as it is) is given only by an admin who holds
+    at least that case role over the node (and below it, with descendants)."""
     scope = actor_scope(actor)
     actor_rank = scope.rank_at(org.path)
     if actor_rank < ROLE_RANK[Role.ADMIN]:
@@ -404,6 +409,15 @@ def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descend
     # "And its descendants" reaches further than a grant on this node alone: only as far as the actor does.
     if include_descendants and ROLE_RANK[role] > scope.subtree_rank(org.path):
         raise PermissionDenied("您对下级组织没有相应权限，不能授予含下级组织的角色", code="rank_exceeded")
+    if case_role is not None:
+        try:
+            case_role = CaseRole(case_role or "")
+        except ValueError:
+            raise ValidationFailed("invalid_case_role", "诉求办理角色无效，可选：无、诉求办理、诉求督办质检",
+                                   field="case_role") from None
+        held = scope.case_subtree_rank(org.path) if include_descendants else scope.case_rank_at(org.path)
+        if CASE_ROLE_RANK[case_role] > held:
+            raise PermissionDenied("不能授予高于自己的诉求办理角色", code="rank_exceeded")
     user = grantable_staff(actor=actor, username=username)
     if user.pk == actor.pk:
         raise ValidationFailed("self_grant", "不能给自己授权", field="username")
@@ -412,20 +426,25 @@ def grant_role(*, actor, org: OrgUnit, username: str, role: str, include_descend
         if existing is not None:
             if _grant_outranks(scope, existing):
                 raise PermissionDenied("该人员的现有角色高于您的角色，不能修改", code="rank_exceeded")
-            b, a = diff({"role": existing.role, "include_descendants": existing.include_descendants},
-                        {"role": role.value, "include_descendants": include_descendants})
+            new_case_role = existing.case_role if case_role is None else case_role.value
+            b, a = diff({"role": existing.role, "include_descendants": existing.include_descendants,
+                         "case_role": existing.case_role},
+                        {"role": role.value, "include_descendants": include_descendants, "case_role": new_case_role})
             if not a:
                 return existing  # already held exactly so: nothing changes, nothing to record
             existing.role, existing.include_descendants, existing.granted_by = role, include_descendants, actor
+            existing.case_role = new_case_role
             existing.save()
             audit_log(actor=actor, action="grant.update", obj=existing, org=org, before=b, after=a)
             return existing
         grant = Grant.objects.create(
-            user=user, org=org, org_path=org.path, role=role, include_descendants=include_descendants, granted_by=actor
+            user=user, org=org, org_path=org.path, role=role, include_descendants=include_descendants, granted_by=actor,
+            case_role=(case_role or CaseRole.NONE).value,
         )
         rollups.rollup_add(org.path, {rollups.STAFF: 1})
         audit_log(actor=actor, action="grant.create", obj=grant, org=org,
-                  after={"user": user.username, "role": role, "include_descendants": include_descendants})
+                  after={"user": user.username, "role": role, "include_descendants": include_descendants,
+                         "case_role": grant.case_role})
     return grant
 
 
@@ -433,6 +452,10 @@ def _grant_outranks(scope, grant: Grant) -> bool:
     """The grant holds more than the actor: a higher role, or the same role over a wider subtree."""
     rank = ROLE_RANK[Role(grant.role)]
     if rank > scope.rank_at(grant.org_path):
+        return True
+    case_rank = CASE_ROLE_RANK[CaseRole(grant.case_role)]
+    if case_rank > (scope.case_subtree_rank(grant.org_path) if grant.include_descendants
+                    else scope.case_rank_at(grant.org_path)):
         return True
     return grant.include_descendants and rank > scope.subtree_rank(grant.org_path)
 

@@ -55,10 +55,12 @@ def org_by_division(code: str) -> OrgUnit:
     return OrgUnit.objects.get(division_id=code, kind__in=["province", "city", "county", "township"])
 
 
-def staff_on(org: OrgUnit, role: str = Role.ADMIN, include_descendants: bool = True, **kwargs) -> User:
+def staff_on(org: OrgUnit, role: str = Role.ADMIN, include_descendants: bool = True, case_role: str = "",
+             **kwargs) -> User:
     kwargs.setdefault("home_org", org)
     user = StaffFactory(**kwargs)
-    Grant.objects.create(user=user, org=org, org_path=org.path, role=role, include_descendants=include_descendants)
+    Grant.objects.create(user=user, org=org, org_path=org.path, role=role, include_descendants=include_descendants,
+                         case_role=case_role)
     rollup_add(org.path, {STAFF: 1})
     return user
 
