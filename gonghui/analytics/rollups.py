@@ -55,6 +55,30 @@ def rollup_add(path: str, deltas: dict[str, int]) -> None:
     _add_up_the_tree(Rollup._meta.db_table, path, deltas)
 
 
+def rollup_add_many(items: list[tuple[str, str, int]]) -> None:
+    """Add many (path, metric, delta) at once, each to its node and all its ancestors: one statement
+    per batch however many nodes (bulk jobs such as the case deadline sweep)."""
+    totals: dict[tuple[str, str], int] = {}
+    for path, metric, delta in items:
+        if delta and path:
+            for ancestor in ancestor_paths(path):
+                totals[(ancestor, metric)] = totals.get((ancestor, metric), 0) + delta
+    table = Rollup._meta.db_table
+    rows = [(p, m, v) for (p, m), v in sorted(totals.items()) if v]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"WITH d(path, metric, delta) AS (VALUES {values}) "
+                f"INSERT INTO {table} (org_id, metric, value) "
+                f"SELECT o.id, d.metric, CAST(d.delta AS BIGINT) FROM d JOIN orgs_orgunit o ON o.path = d.path WHERE true "
+                f"ORDER BY o.path, d.metric "
+                f"ON CONFLICT (org_id, metric) DO UPDATE SET value = {table}.value + EXCLUDED.value",
+                [x for row in chunk for x in row],
+            )
+
+
 def rollup_add_daily(path: str, day, deltas: dict[str, int]) -> None:
     """Add per-day deltas to the node at `path` and all its ancestors."""
     _add_up_the_tree(DailyRollup._meta.db_table, path, deltas, day=day)
