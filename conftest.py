@@ -41,4 +41,10 @@ def _territorial_tree(request, django_db_blocker):
 
                 load_divisions(provinces=TRANSACTIONAL_TREE_PROVINCES)
                 load_occupations()
+            from gonghui.casedesk.models import CaseCategory
+
+            if not CaseCategory.objects.exists():  # seeded by a migration; a flush empties it
+                from gonghui.casedesk.taxonomy import seed
+
+                seed(CaseCategory)
     yield

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.analytics",
     "gonghui.membership",
+    "gonghui.casedesk",
     "gonghui.portal",
     "gonghui.console",
 ]
@@ -174,6 +175,8 @@ GONGHUI_RATE_LIMITS = {
     "card_verify_min": (60, 60),  # card checks per service-point account a minute
     "join_user_hour": (20, 3600),  # join / transfer / correction submits per worker an hour
     "import_user_day": (50, 86400),  # roster uploads per staff member a day
+    "case_user_day": (10, 86400),  # cases one worker may file a day (the hotline and systems are not limited)
+    "callback_ip_min": (30, 60),  # satisfaction-link submits per address a minute
 }
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5
 GONGHUI_STAFF_LOCKOUT_SECONDS = 900
@@ -208,3 +211,22 @@ GONGHUI_EXTRA_WORKDAYS = [d for d in os.environ.get("GONGHUI_EXTRA_WORKDAYS", ""
 # Roster import: largest file accepted, rows per committed batch.
 GONGHUI_IMPORT_MAX_BYTES = 200 * 1024 * 1024
 GONGHUI_IMPORT_BATCH_ROWS = 5000
+
+
+# --- 12351 case desk -------------------------------------------------------------------------------
+# Working-day limits per difficulty (acceptance, completion, warning before each deadline). The
+# published rules give no national figures: these defaults are overridden per province in the console.
+GONGHUI_CASE_TIME_LIMITS = {
+    "normal": {"accept_days": 1, "complete_days": 5, "warn_days": 1},
+    "difficult": {"accept_days": 1, "complete_days": 15, "warn_days": 2},
+    "complex": {"accept_days": 2, "complete_days": 30, "warn_days": 3},
+}
+# Which union a case goes to first (membership routing rules; "分级负责、归口办理、属地管理").
+GONGHUI_CASE_ROUTING = ["employer_union", "platform_union", "township", "county"]
+# Cases about one employer and one category within `days` that raise a cluster alert.
+GONGHUI_CASE_CLUSTER = {"min_cases": 5, "days": 30}
+GONGHUI_CASE_DESCRIPTION_MAX = 5000
+GONGHUI_CASE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+GONGHUI_CASE_ATTACHMENTS_MAX = 9
+GONGHUI_CASE_CALLBACK_DAYS = 15  # how long the satisfaction link works
+GONGHUI_CASE_DISSATISFIED_AT_OR_BELOW = 2  # a rating this low reopens the case
