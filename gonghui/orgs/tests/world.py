@@ -9,11 +9,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gonghui.accounts.models import User
+from gonghui.casedesk import services as casedesk
+from gonghui.casedesk.models import Case
 from gonghui.membership import services as membership
 from gonghui.membership.imports import import_create, roster_validate_run
 from gonghui.membership.models import Application, ChangeRequest, Member, RosterImport, Transfer
 from gonghui.membership.tests.helpers import make_id_number
-from gonghui.orgs.models import Employer, Grant, OrgKind, OrgMove, OrgUnit, Role
+from gonghui.orgs.models import CaseRole, Employer, Grant, OrgKind, OrgMove, OrgUnit, Role
 from gonghui.orgs.services import union_create
 from gonghui.testing.fixtures import StaffFactory, Tree, WorkerFactory, staff_on
 
@@ -40,6 +42,9 @@ class World:
     mover: Member  # transferring to the 南头街道 union (a pending transfer)
     transfer: Transfer
     roster_import: RosterImport  # a validated roster import at the union, two rows ready to commit
+    # The case desk: the three admins above also hold the case supervisor role over their nodes.
+    case_worker: User
+    case: Case  # a protected-identity wage case filed by case_worker, pending at 南头精密's union
 
     def in_nanshan(self, path: str) -> bool:
         return path.startswith(self.tree.nanshan.path)
@@ -53,9 +58,9 @@ class World:
 
 def build_world() -> World:
     tree = Tree()
-    nanshan_admin = staff_on(tree.nanshan, username="nanshan-admin")
-    shenzhen_admin = staff_on(tree.shenzhen, username="shenzhen-admin")
-    futian_admin = staff_on(tree.futian, username="futian-admin")
+    nanshan_admin = staff_on(tree.nanshan, username="nanshan-admin", case_role=CaseRole.SUPERVISOR)
+    shenzhen_admin = staff_on(tree.shenzhen, username="shenzhen-admin", case_role=CaseRole.SUPERVISOR)
+    futian_admin = staff_on(tree.futian, username="futian-admin", case_role=CaseRole.SUPERVISOR)
     nantou_staff = staff_on(tree.nantou, Role.STAFF, username="nantou-staff")
     m = _membership(tree)
     area = union_create(actor=tree.root_admin, parent=tree.nantou, name="南头街道科技园区工会联合会", kind=OrgKind.AREA)
@@ -75,7 +80,17 @@ def build_world() -> World:
         nantou_area=area,
         done_move=done_move,
         **m,
+        **_casedesk(tree),
     )
+
+
+def _casedesk(tree: Tree) -> dict:
+    case_worker = WorkerFactory(display_name="周诉求")
+    case, _ = casedesk.case_create(
+        actor=case_worker, channel="portal", category="wage_arrears", employer_id=tree.nantou_employer.pk,
+        description="公司已经两个月没有发工资了，车间二十多人都没有拿到。", workers_affected=20,
+        amount_claimed="36000", protect_identity=True)
+    return {"case_worker": case_worker, "case": case}
 
 
 def _membership(tree: Tree) -> dict:
