@@ -269,6 +269,30 @@ def _notify_org(org: OrgUnit, kind: str, title: str, body: str, link: str) -> No
     OrgNotice.objects.create(org=org, org_path=org.path, kind=kind, title=title[:100], body=body[:500], link=link)
 
 
+def case_viewed(*, actor, case: Case) -> None:
+    """Every staff view of a protected case leaves an audit entry (who opened whose case, when)."""
+    if case.protect_identity and actor is not None and getattr(actor, "kind", "") != "worker":
+        with transaction.atomic():
+            audit_log(actor=actor, action="case.view", obj=case, object_repr=case.number, org=case.org)
+
+
+def case_reveal_phone(*, actor, case: Case) -> str:
+    """The caller's full phone number for a call back: handlers of the case only, never where the
+    identity is hidden from the actor, audited and limited per day like member reveals."""
+    from .selectors import identity_hidden
+
+    require_case_role(actor, case)
+    if identity_hidden(actor, case):
+        raise PermissionDenied("该职工要求对本单位工会保密身份，请由上级工会联系职工")
+    if not case.phone_encrypted:
+        raise NotFound("联系电话", "phone")
+    ratelimit.check("pii_reveal_day", str(actor.pk), "今日查看完整个人信息的次数已达上限，如确需查看请联系上级管理员")
+    with transaction.atomic():
+        audit_log(actor=actor, action="case.reveal", obj=case, object_repr=case.number, org=case.org,
+                  after={"field": "phone"})
+    return case.phone
+
+
 # --- Input cleaning ------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

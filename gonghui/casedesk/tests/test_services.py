@@ -15,6 +15,7 @@ from gonghui.analytics.rollups import rollup_read
 from gonghui.casedesk import selectors, services
 from gonghui.casedesk.models import Case, CaseCategory, CaseEvent, CaseStatus, ClusterAlert
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghui.core.models import AuditEntry
 from gonghui.membership.models import Notice, OrgNotice
 from gonghui.orgs.models import CaseRole, OrgKind, Role
 from gonghui.orgs.services import employer_create, grant_role
@@ -341,6 +342,15 @@ def test_a_protected_worker_is_anonymous_to_the_employer_level_union(tree):
     assert selectors.identity_hidden(d.township, case) is False
     plain = file_case(WorkerFactory(display_name="周九"), tree.nantou_employer)
     assert selectors.identity_hidden(d.grassroots, plain) is False
+    with pytest.raises(PermissionDenied):
+        services.case_reveal_phone(actor=d.grassroots, case=case)
+    assert services.case_reveal_phone(actor=d.township, case=case) == d.worker.phone
+    services.case_viewed(actor=d.township, case=case)
+    services.case_viewed(actor=d.township, case=plain)  # not protected: not audited
+    services.case_viewed(actor=d.worker, case=case)  # their own case
+    assert list(AuditEntry.objects.filter(action__in=["case.view", "case.reveal"]).order_by("id")
+                .values_list("action", "actor", "object_id")) == [
+        ("case.reveal", d.township.pk, str(case.pk)), ("case.view", d.township.pk, str(case.pk))]
 
 
 def test_case_roles_are_granted_only_by_admins_who_hold_them(tree):
