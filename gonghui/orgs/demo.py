@@ -17,7 +17,7 @@ from gonghui.accounts.models import User
 from gonghui.analytics.rollups import rollup_rebuild
 from gonghui.core.text import name_bigrams, name_initials
 
-from .models import Division, Employer, Grant, OrgKind, OrgUnit, Role
+from .models import CaseRole, Division, Employer, Grant, OrgKind, OrgUnit, Role
 from .paths import child_path
 
 _ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -189,28 +189,40 @@ class DemoBuilder:
         from gonghui.membership.demo import seed_membership
 
         seed_membership()
+        from gonghui.casedesk.demo import Cast, seed_cases
+
+        staff = {u.username: u for u in User.objects.filter(username__in=[
+            "demo-12351", "demo-shenzhen", "demo-nanshan", "demo-nantou", "demo-grassroots", "demo-futian"])}
+        seed_cases(Cast(hotline=staff["demo-12351"], supervisor=staff["demo-shenzhen"], county=staff["demo-nanshan"],
+                        township=staff["demo-nantou"], grassroots=staff["demo-grassroots"],
+                        futian=staff["demo-futian"]))
         rollup_rebuild()
         return logins
 
     def staff(self) -> list[DemoLogin]:
         nantou = self.by_division("440305001")
         grassroots = OrgUnit.objects.filter(parent=nantou, kind=OrgKind.GRASSROOTS).order_by("path").first()
+        shenzhen = self.by_division("440300")
+        # (username, node, display name, staff role, case role: 督办质检 at county and above, 承办 below)
         plan = [
-            ("demo-national", OrgUnit.objects.get(kind=OrgKind.NATIONAL), "全国总工会管理员"),
-            ("demo-guangdong", self.by_division("440000"), "广东省总工会管理员"),
-            ("demo-shenzhen", self.by_division("440300"), "深圳市总工会管理员"),
-            ("demo-nanshan", self.by_division("440305"), "南山区总工会管理员"),
-            ("demo-nantou", nantou, "南头街道工会管理员"),
-            ("demo-futian", self.by_division("440304"), "福田区总工会管理员"),
-            ("demo-grassroots", grassroots, "基层工会管理员"),
+            ("demo-national", OrgUnit.objects.get(kind=OrgKind.NATIONAL), "全国总工会管理员", Role.ADMIN,
+             CaseRole.SUPERVISOR),
+            ("demo-guangdong", self.by_division("440000"), "广东省总工会管理员", Role.ADMIN, CaseRole.SUPERVISOR),
+            ("demo-shenzhen", shenzhen, "深圳市总工会管理员", Role.ADMIN, CaseRole.SUPERVISOR),
+            ("demo-12351", shenzhen, "12351热线坐席", Role.STAFF, CaseRole.HANDLER),
+            ("demo-nanshan", self.by_division("440305"), "南山区总工会管理员", Role.ADMIN, CaseRole.SUPERVISOR),
+            ("demo-nantou", nantou, "南头街道工会管理员", Role.ADMIN, CaseRole.HANDLER),
+            ("demo-futian", self.by_division("440304"), "福田区总工会管理员", Role.ADMIN, CaseRole.SUPERVISOR),
+            ("demo-grassroots", grassroots, "基层工会管理员", Role.ADMIN, CaseRole.HANDLER),
         ]
         logins = []
-        for username, org, display in plan:
+        for username, org, display, role, case_role in plan:
             user = User(username=username, display_name=display, kind=User.Kind.STAFF, home_org=org)
             user.set_password(settings.GONGHUI_DEMO_PASSWORD)
             user.save()
-            Grant.objects.create(user=user, org=org, org_path=org.path, role=Role.ADMIN, include_descendants=True)
-            logins.append(DemoLogin(username, org.name, Role.ADMIN.label))
+            Grant.objects.create(user=user, org=org, org_path=org.path, role=role, include_descendants=True,
+                                 case_role=case_role)
+            logins.append(DemoLogin(username, org.name, f"{role.label}·{case_role.label}"))
         return logins
 
     def workers(self, count: int = 60) -> None:
