@@ -258,7 +258,8 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} {self.title}"
+        # The number only: the title is case content, and str() ends up in logs and admin pages.
+        return self.number
 
     def save(self, *args, **kwargs):
         self.due_at = (self.accept_due_at if self.status == CaseStatus.PENDING

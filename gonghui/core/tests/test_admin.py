@@ -38,3 +38,17 @@ def test_member_pages_in_the_admin_are_masked_and_read_only(client, tree):
         assert response.status_code == 200
         assert number not in response.content.decode() and member.id_masked in response.content.decode()
     assert client.post(f"/sysadmin/membership/member/{member.pk}/change/", {"status": "withdrawn"}).status_code == 403
+
+
+def test_case_pages_in_the_admin_show_no_case_content(client, tree):
+    from gonghui.casedesk.tests.helpers import desk, file_case
+
+    d = desk(tree)
+    case = file_case(d.worker, tree.nantou_employer, description="老板拖欠工资三个月，车间所有人都没拿到钱。")
+    client.force_login(User.objects.create_superuser("sysadmin", "", "sysadmin-password-1"))
+    for url in (f"/sysadmin/casedesk/case/{case.pk}/change/", "/sysadmin/casedesk/case/"):
+        response = client.get(url)
+        body = response.content.decode()
+        assert response.status_code == 200 and case.number in body
+        assert "老板拖欠工资" not in body and case.name not in body and d.worker.phone not in body
+    assert client.post(f"/sysadmin/casedesk/case/{case.pk}/change/", {"status": "closed"}).status_code == 403
