@@ -91,7 +91,10 @@ def case_board(*, actor, node: OrgUnit, status: str = CaseStatus.PENDING, overdu
     after = cursors.decode(cursor, list)
     if status in DEADLINE_STATUSES:
         if after:
-            due, last_id = datetime.datetime.fromisoformat(after[0]), after[1]
+            try:  # a cursor of a finished status ([None, id]) reused here
+                due, last_id = datetime.datetime.fromisoformat(after[0]), int(after[1])
+            except (TypeError, ValueError, IndexError):
+                raise ValidationFailed("invalid_cursor", "翻页参数无效，请从第一页重新开始", "cursor") from None
             qs = qs.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=last_id))
         rows = list(qs.order_by("due_at", "id")[: limit + 1])
         key = lambda c: [c.due_at.isoformat(), c.pk]  # noqa: E731
@@ -147,7 +150,8 @@ def case_timeline(*, actor, case: Case) -> list[CaseEvent]:
 def case_attachments(*, actor, case: Case) -> list:
     qs = case.attachments.select_related("event").order_by("id")
     if actor is not None and actor.kind == User.Kind.WORKER:
-        qs = qs.filter(Q(event__isnull=True) | Q(event__worker_visible=True))
+        # The worker's own uploads too: those filed with the case hang on its (internal) create event.
+        qs = qs.filter(Q(event__isnull=True) | Q(event__worker_visible=True) | Q(uploaded_by=actor))
     return list(qs)
 
 

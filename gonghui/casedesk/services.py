@@ -448,7 +448,7 @@ def case_create(*, actor, channel: str, category, description: str, kind: str | 
         external_id = clean_text(external_id, field="external_id", label="外部编号", min_len=1, max_len=64)
         existing = Case.objects.filter(external_id=external_id).select_related("org", "category").first()
         if existing is not None:
-            if not is_worker and actor_scope(actor).case_rank_at(existing.intake_org.path) >= HANDLER:
+            if _may_resend(actor, existing):
                 return existing, False
             raise Conflict("external_id_taken", "该外部编号已被其他诉求使用", "external_id")
     else:
@@ -528,11 +528,21 @@ def case_create(*, actor, channel: str, category, description: str, kind: str | 
             _cluster_check(case)
     except IntegrityError:
         if external_id:  # a concurrent send of the same external id won
-            existing = Case.objects.filter(external_id=external_id).first()
+            existing = Case.objects.filter(external_id=external_id).select_related("intake_org").first()
             if existing is not None:
-                return existing, False
+                if _may_resend(actor, existing):
+                    return existing, False
+                raise Conflict("external_id_taken", "该外部编号已被其他诉求使用", "external_id") from None
         raise
     return case, True
+
+
+def _may_resend(actor, existing: Case) -> bool:
+    """Who gets the case already filed under an external id back: the worker who filed it (the portal
+    form's idempotency key), or a handler where it came in (another system sending it again)."""
+    if actor.kind == User.Kind.WORKER:
+        return existing.worker_id == actor.pk
+    return actor_scope(actor).case_rank_at(existing.intake_org.path) >= HANDLER
 
 
 def consultation_close(*, actor, category, question: str, answer: str, name: str = "", phone: str = "",
@@ -675,7 +685,7 @@ def case_reply(*, actor, case: Case, text: str, attachments=None) -> CaseEvent:
     with transaction.atomic():
         case = _lock(case)
         if case.status in (CaseStatus.MERGED, CaseStatus.WITHDRAWN):
-            raise Conflict("status_invalid", f"诉求已{case.get_status_display()}，不能再答复", "status")
+            raise Conflict("status_invalid", f"诉求当前为「{case.get_status_display()}」，不能再答复", "status")
         event = _event(case, Action.REPLY, actor, text=text, worker_visible=True)
         _save_attachments(case, checked, actor, event)
         audit_log(actor=actor, action="case.reply", obj=case, object_repr=case.number, org=case.org)
@@ -712,7 +722,7 @@ def case_worker_add(*, actor, case: Case, text: str, attachments=None) -> Case:
     with transaction.atomic():
         case = _lock(case)
         if case.status not in OPEN_STATUSES:
-            raise Conflict("status_invalid", f"诉求已{case.get_status_display()}，如有新情况请重新提交诉求", "status")
+            raise Conflict("status_invalid", f"诉求当前为「{case.get_status_display()}」，如有新情况请重新提交诉求", "status")
         before = _before(case)
         was = case.status
         if case.status == CaseStatus.WAITING_WORKER:
@@ -980,7 +990,7 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
         if case.status == CaseStatus.WITHDRAWN:
             return case
         if case.status not in OPEN_STATUSES:
-            raise Conflict("status_invalid", f"诉求已{case.get_status_display()}，不能撤回", "status")
+            raise Conflict("status_invalid", f"诉求当前为「{case.get_status_display()}」，不能撤回", "status")
         before = _before(case)
         was = _move(case, CaseStatus.WITHDRAWN)
         case.closed_at = timezone.now()
@@ -1206,13 +1216,17 @@ def category_save(*, actor, owner: OrgUnit, category: CaseCategory | None = None
         raise ValidationFailed("kind_invalid", "诉求类型无效", "default_kind")
     if default_difficulty not in Difficulty.values:
         raise ValidationFailed("difficulty_invalid", "难度只能是：一般、难点、特别复杂", "default_difficulty")
+    sort = _count(sort, field="sort", label="排序", low=0, high=32767, default=100)
     parent = None
     if parent_id not in (None, ""):
-        parent = CaseCategory.objects.filter(pk=parent_id, parent__isnull=True).first()
+        parent = CaseCategory.objects.filter(pk=int(parent_id) if str(parent_id).isdigit() else 0,
+                                             parent__isnull=True).first()
         if parent is None:
             raise ValidationFailed("parent_unknown", "上级分类不存在（只支持两级分类）", "parent_id")
     elif not national:
         raise ValidationFailed("parent_required", "省级只能在已有大类下添加具体分类", "parent_id")
+    if category is not None and parent is not None and parent.pk == category.pk:
+        raise ValidationFailed("parent_invalid", "不能把分类放到它自己之下", "parent_id")
     if category is not None and parent is not None and category.children.exists():
         raise ValidationFailed("parent_invalid", "该分类下还有子分类，不能再放到其他分类之下", "parent_id")
     with transaction.atomic():
@@ -1229,7 +1243,7 @@ def category_save(*, actor, owner: OrgUnit, category: CaseCategory | None = None
             action = "case.category_update"
         category.name, category.parent, category.description, category.keywords = name, parent, description, keywords
         category.default_kind, category.default_difficulty = default_kind, default_difficulty
-        category.sort, category.is_active = int(sort), bool(is_active)
+        category.sort, category.is_active = sort, bool(is_active)
         category.save()
         audit_log(actor=actor, action=action, obj=category, org=owner,
                   after={"code": category.code, "name": name, "active": category.is_active})

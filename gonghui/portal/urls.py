@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from . import case_views as cases
 from . import membership_views as membership
 from . import views
 
@@ -27,4 +28,14 @@ urlpatterns = [
     path("membership/lookup/places/", membership.lookup_places, name="membership_lookup_places"),
     re_path(r"^membership/lookup/(?P<kind>employer|platform|occupation)/$", membership.lookup_pick,
             name="membership_lookup"),
+    # Cases (维权诉求); services send workers /cases/<id>/ and /callbacks/<token>/ links: keep them.
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/new/", cases.case_new, name="case_new"),
+    path("cases/new/categories/", cases.category_lookup, name="case_categories"),
+    path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/attachments/<int:attachment_id>/", cases.case_attachment, name="case_attachment"),
+    path("cases/<int:case_id>/supplement/", cases.case_supplement, name="case_supplement"),
+    path("cases/<int:case_id>/withdraw/", cases.case_withdraw, name="case_withdraw"),
+    path("cases/<int:case_id>/rate/", cases.case_rate, name="case_rate"),
+    path("callbacks/<str:token>/", cases.callback, name="callback"),
 ]
