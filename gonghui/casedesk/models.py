@@ -255,6 +255,8 @@ class Case(models.Model):
                          opclasses=["varchar_pattern_ops", ""], condition=~Q(supervisor_path="")),
             models.Index(fields=["employer", "category", "created_at"], name="case_employer_cat",
                          condition=Q(employer__isnull=False)),
+            # A cluster alert's cases (few cases belong to one).
+            models.Index(fields=["cluster"], name="case_cluster", condition=Q(cluster__isnull=False)),
         ]
 
     def __str__(self) -> str:
