@@ -40,7 +40,14 @@ def console_render(request, template: str, context: dict | None = None, status: 
         context.setdefault("console_roots", roots)
         context.setdefault("console_root", roots[0] if roots else None)
         context.setdefault("console_role", role_label(scope.rank_at(roots[0].path)) if roots else "")
+        context.setdefault("console_case_node_id", case_home_id(user))
     return render(request, template, context, status=status)
+
+
+def case_home_id(user) -> int | None:
+    """The node whose case board the nav links to: the highest one where the user holds a case role."""
+    grants = sorted(selectors.actor_scope(user).case_grants, key=lambda g: (len(g[0]), g[0]))
+    return grants[0][3] if grants else None
 
 
 def role_label(rank: int) -> str:

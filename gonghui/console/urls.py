@@ -1,5 +1,7 @@
 from django.urls import path
 
+from . import case_admin_views as cav
+from . import case_views as cv
 from . import membership_views as mv
 from . import views
 
@@ -51,4 +53,24 @@ urlpatterns = [
     path("membership/imports/<str:import_id>/", mv.import_detail, name="membership_import"),
     path("membership/imports/<str:import_id>/progress/", mv.import_progress, name="membership_import_progress"),
     path("membership/imports/<str:import_id>/errors/", mv.import_errors, name="membership_import_errors"),
+    # Cases (诉求办理): see case_views.py. A case's own pages take a numeric id (the links in notices
+    # are /console/cases/<id>/), so that they never shadow other pages named cases/<word>/.
+    path("cases/", cv.case_home, name="case_home"),
+    path("cases/orgs/<str:org_id>/", cv.case_board, name="case_board"),
+    path("cases/hotline/", cv.hotline, name="case_hotline"),
+    path("cases/hotline/caller/", cv.hotline_caller, name="case_hotline_caller"),
+    path("cases/hotline/employers/", cv.hotline_employers, name="case_hotline_employers"),
+    path("cases/hotline/places/", cv.hotline_places, name="case_hotline_places"),
+    path("cases/<int:case_id>/", cv.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/reveal/", cv.case_reveal, name="case_reveal"),
+    path("cases/<int:case_id>/dispatch-targets/", cv.case_dispatch_targets, name="case_dispatch_targets"),
+    path("cases/<int:case_id>/attachments/<str:attachment_id>/", cv.case_attachment, name="case_attachment"),
+    # Case administration (职工诉求: numbers, cluster alerts, taxonomy, time limits): see case_admin_views.py.
+    path("cases/orgs/<str:org_id>/stats/", cav.stats, name="case_stats"),
+    path("cases/orgs/<str:org_id>/stats/export/", cav.stats_export, name="case_stats_export"),
+    path("cases/orgs/<str:org_id>/clusters/", cav.cluster_list, name="case_clusters"),
+    path("cases/orgs/<str:org_id>/categories/", cav.category_list, name="case_categories"),
+    path("cases/orgs/<str:org_id>/categories/<str:category_id>/", cav.category_edit, name="case_category_edit"),
+    path("cases/orgs/<str:org_id>/limits/", cav.limits, name="case_limits"),
+    path("cases/clusters/<str:alert_id>/", cav.cluster_detail, name="case_cluster"),
 ]
