@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
-from gonghui.orgs.models import ROLE_RANK, Role
+from gonghui.orgs.models import CASE_ROLE_RANK, ROLE_RANK, CaseRole, Role
 
 
 def _text(label: str, *, required: bool = False, help_text: str = "", **attrs) -> forms.CharField:
@@ -112,15 +112,28 @@ def role_choices(actor_rank: int) -> list[tuple[str, str]]:
     return [(role.value, role.label) for role in sorted(allowed, key=ROLE_RANK.get, reverse=True)]
 
 
+def case_role_choices(actor_case_rank: int) -> list[tuple[str, str]]:
+    """Case roles the actor may grant: those they hold themselves (and 无)."""
+    return [(role.value, role.label) for role in CaseRole if CASE_ROLE_RANK[role] <= actor_case_rank]
+
+
 class GrantForm(forms.Form):
     username = _text("工作人员用户名", required=True, autocapitalize="none")
     role = forms.CharField(label="角色", required=False, widget=forms.Select(attrs={"required": True}))
+    case_role = forms.CharField(
+        label="诉求办理角色",
+        required=False,
+        widget=forms.Select(),
+        help_text="诉求办理：登记、受理、转办、答复和办结职工诉求；诉求督办质检：另可质检结案、重新办理。"
+        "诉求内容含职工个人信息，没有诉求办理角色的人员看不到。只能授予您本人持有的诉求办理角色。",
+    )
     include_descendants = forms.BooleanField(label="同时管理所有下级组织", required=False, initial=True)
 
-    def __init__(self, *args, actor_rank: int = 0, **kwargs):
+    def __init__(self, *args, actor_rank: int = 0, actor_case_rank: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].widget.choices = role_choices(actor_rank)
         self.fields["role"].marked_required = True
+        self.fields["case_role"].widget.choices = case_role_choices(actor_case_rank)
 
 
 class StaffCreateForm(GrantForm):
@@ -130,5 +143,6 @@ class StaffCreateForm(GrantForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        del self.fields["case_role"]  # granted afterwards, on the grant form
         self.fields["username"].label = "登录用户名"
         self.fields["username"].help_text = "字母、数字和 - _ . @，例如 zhang.wei"

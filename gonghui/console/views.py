@@ -542,12 +542,13 @@ def grant_create(request, org_id):
     user = request.user
     org = selectors.org_get(actor=user, org_id=org_id)
     selectors.require_rank(user, org.path, Role.ADMIN, "只有管理员可以授予角色")
-    rank = selectors.actor_scope(user).rank_at(org.path)
+    scope = selectors.actor_scope(user)
+    rank, case_rank = scope.rank_at(org.path), scope.case_rank_at(org.path)
     if request.method == "POST":
         duplicate = claim_form_token(request)
         if duplicate:
             return duplicate
-        form = GrantForm(request.POST, actor_rank=rank)
+        form = GrantForm(request.POST, actor_rank=rank, actor_case_rank=case_rank)
         form.is_valid()
         data = form.cleaned_data
         try:
@@ -557,16 +558,23 @@ def grant_create(request, org_id):
                 username=data["username"],
                 role=data["role"],
                 include_descendants=data["include_descendants"],
+                # A form without the field (an older page) leaves an existing case role as it is.
+                case_role=data["case_role"] if "case_role" in request.POST else None,
             )
         except ServiceError as exc:
             form_error(form, exc)
         else:
             url = _org_url(org.pk, "staff")
             remember_form_result(request, url)
-            messages.success(request, f"已授予 {grant.user.username} {grant.get_role_display()}角色")
+            case_note = f"，诉求办理角色：{grant.get_case_role_display()}" if grant.case_role else ""
+            messages.success(request, f"已授予 {grant.user.username} {grant.get_role_display()}角色{case_note}")
             return redirect(url)
     else:
-        form = GrantForm(actor_rank=rank, initial={"include_descendants": True, "role": Role.STAFF.value})
+        form = GrantForm(
+            actor_rank=rank,
+            actor_case_rank=case_rank,
+            initial={"include_descendants": True, "role": Role.STAFF.value, "case_role": ""},
+        )
     return console_render(
         request,
         "console/grant_form.html",
