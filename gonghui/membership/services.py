@@ -867,7 +867,7 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
         cr.changes_encrypted = ""  # the new ID number / phone now live only on the member (or nowhere)
         cr.decided_at, cr.decided_by = timezone.now(), actor
         cr.save()
-        audit_log(actor=actor, action="membership.change_" + ("approve" if approve else "reject"), obj=cr,
+        audit_log(actor=actor, action="membership.change_approve" if approve else "membership.change_reject", obj=cr,
                   object_repr=f"{m.name_masked}的信息更正", org=m.org, before=before or None,
                   after=after or {"reason": reason})
         _notify(m.user_id, "信息更正" + ("已通过" if approve else "未通过"),
