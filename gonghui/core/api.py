@@ -101,6 +101,26 @@ _FIELD_LABELS = {
     "overdue": "只看超时",
     "residence_code": "居住地",
     "employer": "单位",
+    # The case desk
+    "category": "诉求分类",
+    "description": "诉求内容",
+    "channel": "来源渠道",
+    "workers_affected": "涉及人数",
+    "amount_claimed": "涉及金额",
+    "contact_preference": "联系方式偏好",
+    "protect_identity": "保密身份",
+    "external_id": "外部编号",
+    "to_org": "转办工会",
+    "note": "说明",
+    "text": "内容",
+    "result": "办理结果",
+    "money_recovered": "追回金额",
+    "workers_helped": "帮助人数",
+    "passed": "质检结论",
+    "score": "满意度",
+    "comment": "评价内容",
+    "supervising": "督办",
+    "attachments": "附件",
 }
 _BOUNDS = {"greater_than_equal": "不能小于{ge}", "greater_than": "应大于{gt}", "less_than_equal": "不能大于{le}",
            "less_than": "应小于{lt}"}
@@ -173,12 +193,14 @@ def data_error(request, exc: DataError):
 
 def register_routers() -> None:
     from gonghui.accounts.api import router as accounts_router
+    from gonghui.casedesk.api import router as casedesk_router
     from gonghui.membership.api import router as membership_router
     from gonghui.orgs.api import router as orgs_router
 
     api.add_router("/v1/", accounts_router)
     api.add_router("/v1/", orgs_router)
     api.add_router("/v1/", membership_router)
+    api.add_router("/v1/", casedesk_router)
 
 
 register_routers()

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from gonghui.accounts.models import User
+from gonghui.casedesk.models import CallbackLink, Case, CaseEvent
 from gonghui.core.models import AuditEntry
 from gonghui.membership.models import (
     Application,
@@ -29,7 +30,7 @@ from gonghui.membership.models import (
 from gonghui.orgs.models import Employer, Grant, OrgKind, OrgMove, OrgUnit, Role
 from gonghui.orgs.tests.world import World, roster_csv
 from gonghui.testing.api_asserts import assert_error
-from gonghui.testing.fixtures import api_as, uscc_in
+from gonghui.testing.fixtures import api_as, staff_on, uscc_in
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,18 @@ def _transfer(w: World) -> dict:
 
 def _import(w: World) -> dict:
     return {"import_id": w.roster_import.pk}
+
+
+def _case(w: World) -> dict:
+    return {"case_id": w.case.pk}  # pending at 南头精密's union, protected identity
+
+
+def _active_case(w: World) -> dict:
+    return {"case_id": w.active_case.pk}  # in progress at 南头街道
+
+
+def _resolved_case(w: World) -> dict:
+    return {"case_id": w.resolved_case.pk}  # resolved at 南头精密's union
 
 
 def _new_employer(w: World) -> dict:
@@ -161,6 +174,24 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/membership/imports/{import_id}", _import),
     Endpoint("POST", "/api/v1/membership/imports/{import_id}/commit", _import, ok=202),
     Endpoint("GET", "/api/v1/membership/imports/{import_id}/errors", _import),
+    # The case desk: the board, a case's detail and every handling step (case roles, not admin rank).
+    *_node_lists("/api/v1/cases", Case, "org_path"),
+    Endpoint("GET", "/api/v1/cases/{case_id}", _case),
+    Endpoint("POST", "/api/v1/cases/{case_id}/accept", _case),
+    Endpoint("POST", "/api/v1/cases/{case_id}/dispatch", _active_case,
+             body=lambda w: {"to_org": w.tree.nantou_union.pk, "note": "请单位工会协调"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/return", _case, body=lambda w: {"reason": "需街道协调劳动监察"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/note", _case, body=lambda w: {"text": "已电话联系公司人事"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/reply", _case, body=lambda w: {"text": "已收到，正在联系公司"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/request-info", _active_case,
+             body=lambda w: {"text": "请上传入职记录或工资条"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/resolve", _active_case, body=lambda w: {
+        "result": "店主已补签劳动合同并支付二倍工资差额", "money_recovered": "12000", "workers_helped": 1}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/close", _resolved_case, body=lambda w: {"passed": True}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/reopen", _resolved_case,
+             body=lambda w: {"reason": "职工反映加班费仍未到账"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/rate-by-phone", _resolved_case, body=lambda w: {"score": 5}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/reveal-phone", _case),
 ]
 
 # Endpoints every caller uses for themselves; they address nothing in the tree.
@@ -180,6 +211,14 @@ NOT_STAFF_ENDPOINTS = {
     # Reference data and the card check at a service point: any signed-in caller.
     ("GET", "/api/v1/occupations/search"),
     ("GET", "/api/v1/cards/verify"),
+    # The case desk: a worker's own cases; intake by a worker or case staff (a case routes by employer
+    # and place, not by the caller's node); the taxonomy; the no-login satisfaction link.
+    ("POST", "/api/v1/cases"),
+    ("GET", "/api/v1/me/cases"),
+    ("POST", "/api/v1/cases/{case_id}/withdraw"),
+    ("POST", "/api/v1/cases/{case_id}/info"),
+    ("GET", "/api/v1/cases/categories"),
+    ("POST", "/api/v1/callbacks/{token}"),
 }
 
 PUBLIC_EMPLOYER_FIELDS = {"id", "name", "uscc", "division_code", "division_name"}
@@ -218,6 +257,11 @@ def state(w: World) -> dict:
         "policies": list(MembershipPolicy.objects.values_list("org_id", "auto_approve", "decide_within_days",
                                                               "routing").order_by("org_id")),
         "membership_audit": AuditEntry.objects.filter(action__startswith="membership.").count(),
+        "cases": list(Case.objects.values_list("id", "status", "org_id", "worker_id", "satisfaction", "reopen_count",
+                                               "updated_at").order_by("id")),
+        "case_events": CaseEvent.objects.count(),
+        "callback_links": list(CallbackLink.objects.values_list("id", "used_at").order_by("id")),
+        "case_audit": AuditEntry.objects.filter(action__startswith="case.").count(),
     }
 
 
@@ -338,6 +382,10 @@ WORKER_ONLY = [
     Endpoint("GET", "/api/v1/me/card"),
     Endpoint("POST", "/api/v1/me/membership/corrections", body=lambda w: {"job_title": "质检员"}, multipart=True,
              ok=201),
+    Endpoint("GET", "/api/v1/me/cases"),
+    Endpoint("POST", "/api/v1/cases/{case_id}/withdraw", _case, body=lambda w: {"reason": "已与公司协商解决"}),
+    Endpoint("POST", "/api/v1/cases/{case_id}/info", _case, body=lambda w: {"text": "车间还有三人也没拿到工资"},
+             multipart=True),
 ]
 # Worker-only calls whose owner case needs its own setup (tested in gonghui/membership/tests/test_claim.py).
 WORKER_ONLY_ELSEWHERE = [
@@ -346,13 +394,22 @@ WORKER_ONLY_ELSEWHERE = [
 ANY_SIGNED_IN = [
     Endpoint("GET", "/api/v1/occupations/search", body=lambda w: {"q": "快递"}),
     Endpoint("GET", "/api/v1/cards/verify", body=lambda w: {"token": "garbage"}),
+    Endpoint("GET", "/api/v1/cases/categories", body=lambda w: {"q": "欠薪"}),
+    # Intake: a worker files their own; staff only with a case role (tested in casedesk/tests/test_api.py).
+    Endpoint("POST", "/api/v1/cases", body=lambda w: {
+        "category": "wage_arrears", "employer_id": w.tree.nantou_employer.pk,
+        "description": "公司拖欠上个月工资，已经过了发薪日半个月。"}, ok=201),
+]
+# No login at all: the worker's satisfaction link (a signed single-use token is the credential).
+PUBLIC = [
+    Endpoint("POST", "/api/v1/callbacks/{token}", lambda w: {"token": "not-a-token"}, body=lambda w: {"score": 5}),
 ]
 
 
 def test_the_worker_only_list_is_the_not_staff_list():
-    listed = {(e.method, e.path) for e in WORKER_ONLY + WORKER_ONLY_ELSEWHERE + ANY_SIGNED_IN}
+    listed = {(e.method, e.path) for e in WORKER_ONLY + WORKER_ONLY_ELSEWHERE + ANY_SIGNED_IN + PUBLIC}
     assert listed == {op for op in NOT_STAFF_ENDPOINTS if "membership" in op[1] or op[1].startswith(
-        ("/api/v1/me/", "/api/v1/occupations", "/api/v1/cards"))}
+        ("/api/v1/me/", "/api/v1/occupations", "/api/v1/cards", "/api/v1/cases", "/api/v1/callbacks"))}
 
 
 @pytest.mark.parametrize("endpoint", WORKER_ONLY + WORKER_ONLY_ELSEWHERE + ANY_SIGNED_IN, ids=lambda e: e.id)
@@ -392,6 +449,9 @@ OWNERS = {
     "GET /api/v1/me/membership": "member_user",
     "GET /api/v1/me/card": "member_user",
     "POST /api/v1/me/membership/corrections": "mover_user",  # member_user already has one pending
+    "GET /api/v1/me/cases": "case_worker",
+    "POST /api/v1/cases/{case_id}/withdraw": "case_worker",
+    "POST /api/v1/cases/{case_id}/info": "case_worker",
 }
 
 
@@ -400,3 +460,31 @@ def test_the_owner_is_served(world, endpoint):
     """The same calls made by the worker they belong to succeed: the refusals above are not blanket."""
     response = call(endpoint, world, getattr(world, OWNERS[endpoint.id]))
     assert response.status_code == endpoint.ok, response.content[:500]
+
+
+# --- The case desk: case content follows the case role, not the admin rank; the public link -----------
+
+CASE_STAFF_ENDPOINTS = [e for e in ENDPOINTS if e.path.startswith("/api/v1/cases")]
+
+
+@pytest.mark.parametrize("endpoint", CASE_STAFF_ENDPOINTS, ids=lambda e: e.id)
+def test_an_admin_without_a_case_role_reads_and_works_no_cases(world, endpoint):
+    admin = staff_on(world.tree.nanshan, username="nanshan-admin-no-cases")  # the node's admin, no case role
+    before = state(world)
+    response = call(endpoint, world, admin)
+    assert response.status_code in (403, 404), response.content[:500]
+    assert_error(response, response.status_code)
+    assert state(world) == before
+
+
+@pytest.mark.parametrize("endpoint", PUBLIC, ids=lambda e: e.id)
+def test_public_endpoints_need_no_login_no_csrf_and_reveal_nothing(world, endpoint):
+    before = state(world)
+    assert_error(call(endpoint, world, None), 404, "not_found", "token")
+    # A signed-in page session posting without a CSRF token is not refused for it (there is nothing a
+    # session could authorise here); the bad token still is.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.case_worker)
+    url = endpoint.path.format(**endpoint.params(world))
+    assert_error(client.post(url, endpoint.body(world), content_type="application/json"), 404, "not_found")
+    assert state(world) == before

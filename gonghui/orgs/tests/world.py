@@ -45,6 +45,8 @@ class World:
     # The case desk: the three admins above also hold the case supervisor role over their nodes.
     case_worker: User
     case: Case  # a protected-identity wage case filed by case_worker, pending at 南头精密's union
+    active_case: Case  # case_worker's case about an employer without a union: in progress at 南头街道
+    resolved_case: Case  # case_worker's overtime case, resolved at 南头精密's union (waiting for the rating)
 
     def in_nanshan(self, path: str) -> bool:
         return path.startswith(self.tree.nanshan.path)
@@ -80,17 +82,27 @@ def build_world() -> World:
         nantou_area=area,
         done_move=done_move,
         **m,
-        **_casedesk(tree),
+        **_casedesk(tree, shenzhen_admin),
     )
 
 
-def _casedesk(tree: Tree) -> dict:
+def _casedesk(tree: Tree, handler: User) -> dict:
     case_worker = WorkerFactory(display_name="周诉求")
     case, _ = casedesk.case_create(
         actor=case_worker, channel="portal", category="wage_arrears", employer_id=tree.nantou_employer.pk,
         description="公司已经两个月没有发工资了，车间二十多人都没有拿到。", workers_affected=20,
         amount_claimed="36000", protect_identity=True)
-    return {"case_worker": case_worker, "case": case}
+    active, _ = casedesk.case_create(
+        actor=case_worker, channel="portal", category="no_contract",
+        employer={"name": "深圳市南头某某餐饮店", "division_code": "440305001"},
+        description="入职半年了店里一直没有和我签劳动合同，想问能不能要二倍工资。")
+    active = casedesk.case_accept(actor=handler, case=active)
+    resolved, _ = casedesk.case_create(
+        actor=case_worker, channel="portal", category="overtime_pay", employer_id=tree.nantou_employer.pk,
+        description="上个月国庆节加班三天，公司没有按三倍工资支付加班费。")
+    casedesk.case_accept(actor=handler, case=resolved)
+    resolved = casedesk.case_resolve(actor=handler, case=resolved, result="已协调公司按规定补发国庆加班费。")
+    return {"case_worker": case_worker, "case": case, "active_case": active, "resolved_case": resolved}
 
 
 def _membership(tree: Tree) -> dict:
