@@ -56,8 +56,9 @@ HANDLER = CASE_ROLE_RANK[CaseRole.HANDLER]
 SUPERVISOR = CASE_ROLE_RANK[CaseRole.SUPERVISOR]
 
 TRANSITIONS: dict[str, set[str]] = {
-    CaseStatus.PENDING: {CaseStatus.IN_PROGRESS, CaseStatus.PENDING, CaseStatus.MERGED, CaseStatus.WITHDRAWN,
-                         CaseStatus.CLOSED},
+    # A simple case may be resolved straight from the queue (accepted and resolved in one step).
+    CaseStatus.PENDING: {CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.PENDING, CaseStatus.MERGED,
+                         CaseStatus.WITHDRAWN, CaseStatus.CLOSED},
     CaseStatus.IN_PROGRESS: {CaseStatus.WAITING_WORKER, CaseStatus.RESOLVED, CaseStatus.PENDING, CaseStatus.MERGED,
                              CaseStatus.WITHDRAWN},
     CaseStatus.WAITING_WORKER: {CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.MERGED,

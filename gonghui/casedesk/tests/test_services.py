@@ -428,3 +428,13 @@ def test_a_new_employer_registered_later_does_not_break_old_cases(tree):
     employer_create(actor=tree.root_admin, org=tree.nantou, name="深圳某某餐饮店", uscc=uscc_in("440305001"),
                     division_code="440305001", employee_count=8)
     assert selectors.case_get(actor=d.township, case_id=case.pk).employer_label == "深圳某某餐饮店"
+
+
+def test_a_simple_case_is_resolved_straight_from_the_queue(tree):
+    d = desk(tree)
+    case = file_case(d.worker, tree.nantou_employer)
+    case = services.case_resolve(actor=d.grassroots, case=case, result="当场电话答复，公司已补发工资。")
+    assert case.status == CaseStatus.RESOLVED and case.accepted_at is not None and case.accepted_on_time is True
+    assert case.completed_on_time is True
+    assert [e.action for e in case.events.order_by("id")] == [Action.CREATE, Action.RESOLVE]
+    assert_rollups_match_rebuild(*nodes(tree))
