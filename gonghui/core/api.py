@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.db import DataError
 from django.http import Http404
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, django_auth
 
 from .errors import RateLimited, ServiceError
@@ -26,7 +30,22 @@ class BearerAuth(HttpBearer):
         return user
 
 
+class LocalTimeEncoder(NinjaJSONEncoder):
+    """Every moment in the product's time zone (Asia/Shanghai, "+08:00"), whether it was just computed
+    or read back from the database (which gives UTC): one format for clients to parse and show."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime) and timezone.is_aware(o):
+            return timezone.localtime(o).isoformat()
+        return super().default(o)
+
+
+class LocalTimeRenderer(JSONRenderer):
+    encoder_class = LocalTimeEncoder
+
+
 api = NinjaAPI(
+    renderer=LocalTimeRenderer(),
     title="工会一网通 Gonghui API",
     version="1.0.0",
     description="工会一网通开放接口。错误统一为 {code, message, field}，message 为中文说明。",

@@ -437,7 +437,7 @@ def test_handling_steps_refuse_bad_input_and_wrong_states_without_writing(tree):
     assert_error(api_as(d.futian).post(f"{url}/dispatch", {"to_org": tree.nantou.pk, "note": "请办理"}), 404,
                  "not_found")
     # Steps out of order, and input the services refuse.
-    assert_error(county.post(f"{url}/resolve", {"result": "已协调解决"}), 409, "status_invalid", "status")
+    assert_error(county.post(f"{url}/request-info", {"text": "请补充工资条"}), 409, "status_invalid", "status")
     assert_error(county.post(f"{url}/reopen", {"reason": "职工反映未解决"}), 403, "forbidden")
     assert_error(api_as(d.supervisor).post(f"{url}/reopen", {"reason": "职工反映未解决"}), 409, "status_invalid")
     assert_error(api_as(d.supervisor).post(f"{url}/close", {"passed": True}), 409, "status_invalid")
@@ -623,3 +623,14 @@ def test_the_taxonomy_lists_groups_with_items_and_searches_colloquial_words(tree
                  "division_code")
     assert api_as(d.worker).get(f"{CASES}/categories", division_code="440305001").status_code == 200
     assert_error(api_as(None).get(f"{CASES}/categories"), 401, "unauthenticated")
+
+
+def test_times_come_in_the_products_time_zone_whether_new_or_read_back(tree):
+    d = desk(tree)
+    made = api_as(d.worker).post("/api/v1/cases", {
+        "category": "wage_arrears", "employer_id": tree.nantou_employer.pk,
+        "description": "公司拖欠工资两个月了，老板一直不给答复。"})
+    read = api_as(d.worker).get(f"/api/v1/cases/{made.json()['id']}")
+    assert made.json()["accept_due_at"].endswith("+08:00")
+    assert read.json()["accept_due_at"] == made.json()["accept_due_at"]
+    assert read.json()["created_at"].endswith("+08:00")
