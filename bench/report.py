@@ -1,5 +1,5 @@
-"""Figures, machine facts and the backbone and membership sections of docs/benchmarks.md (used by
-bench/run.py)."""
+"""Figures, machine facts and the backbone, membership and case desk sections of docs/benchmarks.md
+(used by bench/run.py)."""
 
 from __future__ import annotations
 
@@ -386,6 +386,184 @@ def write_membership_docs(result: dict) -> None:
     _write_section(membership_markdown(result), M_START, M_END)
 
 
+# --- The 12351 case desk ---------------------------------------------------------------------------
+
+C_START, C_END = "<!-- casedesk:start -->", "<!-- casedesk:end -->"
+
+
+def casedesk_verdicts(result: dict) -> list[str]:
+    """One line per target: met or missed, with the figure (creation has no target: it is reported)."""
+    t = result["targets"]
+    out = []
+    sweep = result.get("sweep")
+    if sweep:
+        acc = sweep["accepts"]["during"]
+        out.append(f"deadline sweep over {sweep['due_before']['open']:,} open cases ({sweep['due_before']['cases']:,} "
+                   f"due): {sweep['seconds']:.2f} s (target ≤ {t['sweep_seconds']:.0f} s) "
+                   f"{'met' if sweep['pass_seconds'] else 'MISSED'}; handler accepts meanwhile: n {acc.get('n', 0)}, "
+                   f"p50 {acc.get('p50')} / p99 {acc.get('p99')} / max {acc.get('max')} ms, "
+                   f"{sweep['accepts']['error_count']} errors (target p99 ≤ {t['accept_p99_ms']:.0f} ms) "
+                   f"{'met' if sweep['pass_handlers'] else 'MISSED'}")
+    board = result.get("board")
+    if board:
+        worst = max(board["cases"], key=lambda c: (c.get("api") or c["selector"])["p95"])
+        figure = worst.get("api") or worst["selector"]
+        out.append(f"case board of {board['org']['name']} ({board['open_cases']:,} open, through the "
+                   f"{board['measured_through']}): worst p95 {figure['p95']} ms ({worst['label']}; target ≤ "
+                   f"{t['board_p95_ms']:.0f}) {'met' if all(c['pass'] for c in board['cases']) else 'MISSED'}")
+    if result.get("stats"):
+        worst = max(result["stats"], key=lambda c: (c.get("api") or c["page"])["p95"])
+        figure = worst.get("api") or worst["page"]
+        out.append(f"dashboard numbers: worst p95 {figure['p95']} ms at {worst['level']} (target ≤ "
+                   f"{t['stats_p95_ms']:.0f}) {'met' if all(c['pass'] for c in result['stats']) else 'MISSED'}")
+    create = result.get("create")
+    if create:
+        http, tps = create.get("http"), create["pgbench"].get("tps")
+        if http and tps:
+            out.append(f"case creation {http['cases_per_s']} cases/s through HTTP = {create['ratio']:.1%} of pgbench "
+                       f"INSERT ({tps:.0f} TPS), p99 {http['latency']['p99']} ms (no target: reported)")
+        elif http is None:
+            out.append(f"case creation: no HTTP API; in-process {create['service']['per_s']} cases/s (reported)")
+        else:
+            out.append("case creation: pgbench did not report a TPS")
+    return out
+
+
+def _stat(s: dict, *keys: str) -> str:
+    return " / ".join(f"{k} {_ms(s.get(k))}" for k in keys) + " ms" if s.get("n") else "–"
+
+
+def casedesk_markdown(result: dict) -> str:
+    m, d, t, g = result["machine"], result["data"], result["targets"], result["generation"]
+    ps = m["postgresql_settings"]
+    case_t, event_t = d["tables"]["casedesk_case"], d["tables"]["casedesk_caseevent"]
+    lines = [
+        C_START,
+        "## The 12351 case desk: the deadline sweep, the board, dashboard numbers, creation",
+        "",
+        f"Run `{result['command']}` on {result['finished_at']} (UTC); raw figures in `bench/results/{result['file']}`.",
+        "",
+        f"**Machine:** {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, shared by the server, PostgreSQL, the "
+        f"load generator and pgbench; PostgreSQL {m['postgresql']} (shared_buffers {ps['shared_buffers']}, fsync "
+        f"{ps['fsync']}, synchronous_commit {ps['synchronous_commit']}), Python {m['python']}. Load average before / "
+        f"after: {result['load_average_before']} / {result['load_average_after']}.",
+        "",
+        f"**Data:** {d['open_cases']:,} open cases ({case_t['table_mb']:,} MB table, {case_t['indexes_mb']:,} MB "
+        f"indexes; {event_t['rows']:,} case events) in the backbone's national dataset; database "
+        f"{d['database_gb']} GB.",
+        "",
+    ]
+    if g.get("reused"):
+        lines.append("**Generation:** reused existing cases (not timed in this run).")
+    else:
+        phases = ", ".join(f"{name.replace('_', ' ')} {seconds:.0f} s" for name, seconds in g["phases"].items())
+        sh = result["shares"]
+        lines.append(
+            f"**Generation** (set-based SQL, bench/casedesk.py): {g['cases']:,} open cases over {g['unions_weighted']:,} "
+            f"grassroots-level unions weighted by the headcount of the employers each covers (as members are), "
+            f"{result['nodes']['county']['name']} given its own share; statuses "
+            + ", ".join(f"{s} {v:.0%}" for s, v in sh["statuses"].items())
+            + f"; {g['events']:,} events; {g['total_seconds'] / 60:.1f} min ({phases}).")
+    lines += ["", "| requirement | measured | raw database, same run | ratio | target | met |",
+              "| --- | --- | --- | ---: | --- | :---: |"]
+    sweep = result.get("sweep")
+    if sweep:
+        b, acc = sweep["due_before"], sweep["accepts"]
+        done = sweep["done"]
+        lines.append(
+            f"| deadline sweep: {b['open']:,} open cases, {b['cases']:,} ({b['cases'] / max(1, b['open']):.1%}) due for "
+            f"a warning or past a deadline | {sweep['seconds']:.2f} s end to end ({done['accept_warn']:,} + "
+            f"{done['accept_overdue']:,} acceptance warnings / escalations, {done['complete_warn']:,} + "
+            f"{done['complete_overdue']:,} completion; {len(sweep['batches'])} batches of ≤ {sweep['batch']:,}, longest "
+            f"{sweep['longest_batch_ms']:,.0f} ms) | – | – | ≤ {t['sweep_seconds']:.0f} s | {_ok(sweep['pass_seconds'])} |")
+        lines.append(
+            f"| handlers during the sweep: `case_get` + `case_accept` in another process, alternating cases the sweep "
+            f"is due to touch and others | {acc['during'].get('n', 0)} accepts: {_stat(acc['during'], 'p50', 'p99', 'max')}"
+            f" (cases the sweep touches: {_stat(acc['during_swept'], 'p99', 'max')}); {acc['error_count']} errors | "
+            f"before the sweep: {_stat(acc['before'], 'p50', 'p99')} | – | p99 ≤ {t['accept_p99_ms']:.0f} ms, no error "
+            f"| {_ok(sweep['pass_handlers'])} |")
+    board = result.get("board")
+    if board:
+        for case in board["cases"]:
+            a = case.get("api") or case["selector"]
+            r = case["raw"]
+            through = "API" if case.get("api") else "selector"
+            lines.append(
+                f"| board of {board['org']['name']} ({board['open_cases']:,} open) as its handler: {case['label']} "
+                f"({case['total']:,} cases) | {through} {_stat(a, 'p50', 'p95')} ({case['queries']} queries) | "
+                f"hand-written query {_stat(r, 'p50', 'p95')} | {a['p95'] / r['p95']:.1f}× | p95 ≤ "
+                f"{t['board_p95_ms']:.0f} ms | {_ok(case['pass'])} |")
+    for case in result.get("stats", []):
+        a, r = case.get("api") or case["page"], case["raw"]
+        what = "API" if case.get("api") else "`case_stats` + `case_child_breakdown`"
+        lines.append(
+            f"| dashboard numbers: {case['name']} ({case['level']}, {case['open']:,} open, {case['children']:,} "
+            f"children) | {what} {_stat(a, 'p50', 'p95')} | rollup reads {_stat(r, 'p50', 'p95')} (COUNT(*) of the "
+            f"open cases instead: {case['count_query_ms']:,.0f} ms) | {a['p95'] / r['p95']:.1f}× | p95 ≤ "
+            f"{t['stats_p95_ms']:.0f} ms | {_ok(case['pass'])} |")
+    create = result.get("create")
+    if create:
+        pg, http, svc = create["pgbench"], create.get("http"), create["service"]
+        tps = pg.get("tps")
+        if http and tps:
+            lines.append(
+                f"| creation: `POST /api/v1/cases`, {create['concurrency']} agents at once, {http['seconds']:.0f} s | "
+                f"{http['cases_per_s']} cases/s, {_stat(http['latency'], 'p50', 'p99')} | pgbench single-row INSERT "
+                f"({pg['row_bytes']} B rows, -c {create['concurrency']}): {tps:,.0f} TPS, avg {pg['latency_avg_ms']} ms "
+                f"| {create['ratio']:.1%} | none: reported | – |")
+        lines.append(
+            f"| creation in-process (`services.case_create`, one thread, {svc['n']} calls) | {svc['per_s']} cases/s, "
+            f"{_stat(svc, 'p50', 'p99')} | – | – | – | – |")
+    if sweep:
+        rc = sweep["rollups_national"]
+        lines += ["", f"Sweep details: {sum(sweep['statements'].values()):,} SQL statements "
+                      f"({sweep['supervisor_updates']:,} of them `UPDATE … SET supervisor_id` for one parent union each); "
+                      f"left due afterwards: {sweep['left_due_after']['cases']:,}; a second sweep right after took "
+                      f"{sweep['second_sweep']['seconds'] * 1000:,.0f} ms; national rollups after the sweep and the "
+                      f"accepts {'equal' if rc['consistent'] else 'DIFFER FROM'} a recount. Backends by wait event "
+                      f"during the sweep: {_waits(sweep['db_waits'])}."]
+    if create and create.get("http"):
+        http = create["http"]
+        lines += ["", f"Creation status codes: {_codes(http['statuses'])}; {http['stored_rows']:,} cases stored; the "
+                      f"same external ids sent again: {http['repeat']['same_case']}/{http['repeat']['sent']} answered "
+                      f"with the same case, {http['repeat']['new_rows']} new rows. Backends by wait event: "
+                      f"{_waits(http['db_waits'])}."]
+    lines += ["", *CASEDESK_NOTES, "", C_END]
+    return "\n".join(lines)
+
+
+CASEDESK_NOTES = [
+    "How it is measured (bench/casedesk.py):",
+    "",
+    "- **Cases** are generated with one INSERT … SELECT over `generate_series` (indexes and constraints dropped and "
+    "rebuilt, then the case metrics of the rollups rebuilt from the casedesk rebuild sources, as `rollup_rebuild` "
+    "does, and VACUUM ANALYZE): 85 % held by the grassroots union, 10 % by its township, "
+    "5 % by its county; ids follow the creation time, so a county's cases are scattered through the table. Clocks "
+    "follow the national default limits (working days × 1.4 in calendar time); the sweep last acted two hours "
+    "before the sweep moment, so 2 % of the pending and in-progress cases are due a warning, 1.5 % are newly "
+    "past a deadline and 3 % were escalated before. Waiting-for-the-worker cases have no running deadline.",
+    "- **The sweep** is `services.deadline_sweep(now=<the sweep moment>)` called in the benchmark's process (each "
+    "batch `SELECT … FOR UPDATE SKIP LOCKED`, then the updates, events, notices and rollup deltas, one transaction "
+    "per batch). A handler process runs `case_get` + `case_accept` back to back for one second before and all "
+    "through the sweep; while the sweep runs it alternates cases the sweep is due to warn or escalate (picked at "
+    "random, so some sit in the batch the sweep holds) with cases it does not touch. A handler can wait at most "
+    "for the batch holding its case; the sweep never waits for a handler (it skips locked rows, picked up next time).",
+    "- **The board** is `GET /api/v1/cases?node=<county>&status=…` through `django.test.Client` with a county "
+    "handler's bearer token (the whole Django stack in-process, no HTTP server); the deep page's cursor is built "
+    "from the data. The hand-written query reads the same rows with a row comparison for the cursor.",
+    "- **Dashboard numbers** are the data of the console's statistics page: `case_stats` (the node's rollup row "
+    "set, 30 days of daily rollups, the taxonomy) and `case_child_breakdown` (the children's rollups).",
+    "- **Creation** is granian serving `config.wsgi` and bench/loadgen.py keeping N requests in flight, each a "
+    "hotline agent's `POST /api/v1/cases` with its own external id, caller and employer (routing, the acceptance "
+    "clock, the cluster check, audit, notice and rollup deltas all run), beside pgbench's durable single-row "
+    "INSERT of the cases' average width into a table with a primary key and a unique hash.",
+]
+
+
+def write_casedesk_docs(result: dict) -> None:
+    _write_section(casedesk_markdown(result), C_START, C_END)
+
+
 if __name__ == "__main__":
     # Rewrite a docs section from a saved result: python bench/report.py bench/results/backbone-….json
     import json
@@ -394,5 +572,7 @@ if __name__ == "__main__":
     saved = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     if saved.get("benchmark") == "membership":
         write_membership_docs(saved)
+    elif saved.get("benchmark") == "casedesk":
+        write_casedesk_docs(saved)
     else:
         write_docs(saved)

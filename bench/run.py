@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """The benchmarks (`make bench`): national-size data, then the API against raw SQL.
 
-Two parts, both by default (`--only backbone` or `--only membership` runs one): the backbone (this
-file) and membership (bench/membership.py: lookups over 10 M members, the HTTP join flow and a flash
-crowd served by granian beside pgbench, a 1 M-row roster import beside COPY).
+Three parts, all by default (`--only backbone`, `--only membership` or `--only casedesk` runs one):
+the backbone (this file), membership (bench/membership.py: lookups over 10 M members, the HTTP join
+flow and a flash crowd served by granian beside pgbench, a 1 M-row roster import beside COPY) and the
+12351 case desk (bench/casedesk.py: the deadline sweep over 1 M open cases while a handler works, a
+county's case board, dashboard numbers, case creation through HTTP beside pgbench).
 
 Runs against DATABASE_URL (scripts/with_pg.py starts a throwaway cluster): migrate, generate the
 national dataset with `gen_national` (unless it is already there), create admins at the national
 root, a province, a county and a grassroots union, then time each API call through the full Django
 stack (django.test.Client, bearer token) and the equivalent raw SQL through psycopg, in the same
-run. Writes bench/results/backbone-<UTC>.json (and membership-<UTC>.json) and, at full size, their
-sections of docs/benchmarks.md. Not a test: it reports, it does not fail on a missed target.
+run. Writes bench/results/backbone-<UTC>.json (and membership-<UTC>.json, casedesk-<UTC>.json) and,
+at full size, their sections of docs/benchmarks.md. Not a test: it reports, it does not fail on a missed target.
 
     make bench                                  # full size (2.5 M unions, 6 M employers)
     make bench BENCH_ARGS="--scale 0.01"        # a quick run
     make bench BENCH_ARGS="--only membership"   # membership alone (still needs the unions and employers)
+    make bench BENCH_ARGS="--only casedesk"     # the case desk alone (still needs the unions and employers)
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench import membership, report  # noqa: E402
+from bench import casedesk, membership, report  # noqa: E402
 from gonghui.accounts.models import User  # noqa: E402
 from gonghui.accounts.services import token_issue  # noqa: E402
 from gonghui.analytics.rollups import STAFF, rollup_add  # noqa: E402
@@ -123,9 +126,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--docs", choices=["auto", "always", "never"], default="auto",
                         help="rewrite docs/benchmarks.md: auto = only at full size")
-    parser.add_argument("--only", choices=["all", "backbone", "membership"], default="all",
-                        help="run one part (default: both)")
+    parser.add_argument("--only", choices=["all", "backbone", "membership", "casedesk"], default="all",
+                        help="run one part (default: all)")
     membership.add_arguments(parser)
+    casedesk.add_arguments(parser)
     return parser.parse_args()
 
 
@@ -364,7 +368,25 @@ def main() -> int:
         status |= run_backbone(args, started, generation)
     if args.only in ("all", "membership"):
         status |= run_membership(args)
+    if args.only in ("all", "casedesk"):
+        status |= run_casedesk(args)
     return status
+
+
+def run_casedesk(args) -> int:
+    started = datetime.datetime.now(datetime.UTC)
+    result = casedesk.main(args, started)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / result["file"]
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(f"bench: wrote {out.relative_to(ROOT)}")
+    full_size = result["data"]["open_cases"] >= casedesk.DEFAULT_CASES
+    if args.docs == "always" or (args.docs == "auto" and full_size):
+        report.write_casedesk_docs(result)
+        print(f"bench: rewrote the case desk section of {report.DOCS.relative_to(ROOT)}")
+    for line in report.casedesk_verdicts(result):
+        print(f"bench: {line}")
+    return 0
 
 
 def run_membership(args) -> int:

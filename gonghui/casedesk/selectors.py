@@ -95,7 +95,8 @@ def case_board(*, actor, node: OrgUnit, status: str = CaseStatus.PENDING, overdu
                 due, last_id = datetime.datetime.fromisoformat(after[0]), int(after[1])
             except (TypeError, ValueError, IndexError):
                 raise ValidationFailed("invalid_cursor", "翻页参数无效，请从第一页重新开始", "cursor") from None
-            qs = qs.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=last_id))
+            # due_at >= due bounds the index scan; the OR alone cannot (a seq scan at 100,000 cases).
+            qs = qs.filter(Q(due_at__gte=due), Q(due_at__gt=due) | Q(due_at=due, id__gt=last_id))
         rows = list(qs.order_by("due_at", "id")[: limit + 1])
         key = lambda c: [c.due_at.isoformat(), c.pk]  # noqa: E731
     else:
