@@ -154,9 +154,14 @@ class ClusterAlert(models.Model):
 
 
 class Case(models.Model):
-    external_id = models.CharField("外部编号", max_length=64, null=True, blank=True, unique=True)
+    # Unique through a constraint (Meta), not unique=True: that adds a LIKE index nobody uses.
+    external_id = models.CharField("外部编号", max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL: many cases have none)
     kind = models.CharField("诉求类型", max_length=16, choices=CaseKind.choices)
-    category = models.ForeignKey(CaseCategory, on_delete=models.PROTECT, related_name="+", verbose_name="诉求分类")
+    # Foreign keys without their own index where no query starts from them: every index is written by
+    # each deadline sweep UPDATE (the marks it sets rule out HOT updates). Categories, divisions and
+    # users are deactivated, not deleted; the worker's cases use case_worker.
+    category = models.ForeignKey(CaseCategory, on_delete=models.PROTECT, related_name="+", verbose_name="诉求分类",
+                                 db_index=False)
     difficulty = models.CharField("难度", max_length=16, choices=Difficulty.choices, default=Difficulty.NORMAL)
     channel = models.CharField("来源渠道", max_length=16, choices=Channel.choices)
     title = models.CharField("标题", max_length=60)
@@ -164,7 +169,7 @@ class Case(models.Model):
 
     # The worker. A caller without an account is known by name and phone only.
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="cases")
+                               related_name="cases", db_index=False)
     member = models.ForeignKey("membership.Member", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="cases", db_index=False)
     name = models.CharField("姓名", max_length=50)
@@ -177,7 +182,8 @@ class Case(models.Model):
     employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                  db_index=False)
     employer_name = models.CharField("用人单位", max_length=200, blank=True)
-    work_division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    work_division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                      db_index=False)
     workers_affected = models.PositiveIntegerField("涉及人数", default=1)
     amount_claimed = models.DecimalField("涉及金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
 
@@ -188,7 +194,7 @@ class Case(models.Model):
     intake_org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
     route_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
 
     status = models.CharField("状态", max_length=16, choices=CaseStatus.choices, default=CaseStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -223,11 +229,12 @@ class Case(models.Model):
     rated_at = models.DateTimeField(null=True, blank=True)
     rated_via = models.CharField(max_length=16, blank=True)  # link | phone
     qc_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_index=False)
     qc_at = models.DateTimeField(null=True, blank=True)
     qc_note = models.CharField("质检意见", max_length=500, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged",
+                                    db_index=False)
     cluster = models.ForeignKey(ClusterAlert, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
                                 db_index=False)
     legal_aid_ref = models.CharField("法律援助申请", max_length=64, blank=True)
@@ -236,6 +243,7 @@ class Case(models.Model):
     class Meta:
         verbose_name = "维权诉求"
         verbose_name_plural = "维权诉求"
+        constraints = [models.UniqueConstraint(fields=["external_id"], name="case_external_id")]
         indexes = [
             # The board: a subtree's cases by status, soonest deadline first.
             models.Index(fields=["org_path", "status", "due_at", "id"], name="case_board",
@@ -255,6 +263,13 @@ class Case(models.Model):
                          opclasses=["varchar_pattern_ops", ""], condition=~Q(supervisor_path="")),
             models.Index(fields=["employer", "category", "created_at"], name="case_employer_cat",
                          condition=Q(employer__isnull=False)),
+            # The board's first pages across a big subtree: due order first, the path checked in the index.
+            models.Index(fields=["status", "due_at", "id", "org_path"], name="case_board_due",
+                         opclasses=["", "", "", "varchar_pattern_ops"],
+                         condition=Q(status__in=["pending", "in_progress"])),
+            # Cluster check for employers not in the register: the same name and place.
+            models.Index(fields=["work_division", "category", "created_at"], name="case_place_cat",
+                         condition=Q(employer__isnull=True)),
             # A cluster alert's cases (few cases belong to one).
             models.Index(fields=["cluster"], name="case_cluster", condition=Q(cluster__isnull=False)),
         ]

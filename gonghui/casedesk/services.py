@@ -1100,28 +1100,94 @@ def cluster_handle(*, actor, alert: ClusterAlert, note: str) -> ClusterAlert:
 # --- The deadline sweep ----------------------------------------------------------------------------
 
 
+SWEEP_LABELS = {"accept_warn": "即将超过受理期限", "accept_overdue": "超过受理期限，已提请上级督办",
+                "complete_warn": "即将超过办结期限", "complete_overdue": "超过办结期限，已提请上级督办"}
+# (step, status, the moment column, the mark column, the warning mark an overdue step also sets).
+# Overdue steps run first: a case past its deadline is escalated, and its warning is then moot (one
+# update and one event per case, not two).
+SWEEP_STEPS = [
+    ("accept_overdue", CaseStatus.PENDING, "accept_due_at", "accept_overdue_at", "accept_warned_at"),
+    ("complete_overdue", CaseStatus.IN_PROGRESS, "complete_due_at", "complete_overdue_at", "complete_warned_at"),
+    ("accept_warn", CaseStatus.PENDING, "accept_warn_at", "accept_warned_at", ""),
+    ("complete_warn", CaseStatus.IN_PROGRESS, "complete_warn_at", "complete_warned_at", ""),
+]
+
+
 def deadline_sweep(now: datetime.datetime | None = None, batch: int = 5000) -> dict[str, int]:
     """Warnings before a deadline, and 督办 when one passes: set-based, in batches that skip rows a
     handler holds (they are picked up next time). Idempotent; `manage.py periodic` runs it."""
+    from django.db import connection
+
     now = now or timezone.now()
+    step_fn = _sweep_step_sql if connection.vendor == "postgresql" else _sweep_step_portable
     done = {"accept_warn": 0, "accept_overdue": 0, "complete_warn": 0, "complete_overdue": 0}
-    steps = [
-        ("accept_warn", CaseStatus.PENDING, "accept_warn_at", "accept_warned_at"),
-        ("accept_overdue", CaseStatus.PENDING, "accept_due_at", "accept_overdue_at"),
-        ("complete_warn", CaseStatus.IN_PROGRESS, "complete_warn_at", "complete_warned_at"),
-        ("complete_overdue", CaseStatus.IN_PROGRESS, "complete_due_at", "complete_overdue_at"),
-    ]
-    for name, status, when, mark in steps:
+    for name, status, when, mark, warned in SWEEP_STEPS:
         while True:
-            n = _sweep_step(name, status, when, mark, now, batch)
+            n = step_fn(name, status, when, mark, warned, now, batch)
             done[name] += n
             if n < batch:
                 break
     return done
 
 
-def _sweep_step(name: str, status: str, when: str, mark: str, now, batch: int) -> int:
+def _sweep_step_sql(name: str, status: str, when: str, mark: str, warned: str, now, batch: int) -> int:
+    """One batch as one PostgreSQL statement: pick the due cases (skipping any a handler holds), mark
+    them (and, when overdue, put them on the parent's board), write their events and the workers'
+    notices, and return per-union counts for the board notices and the rollups."""
+    from django.db import connection
+
     overdue = name.endswith("overdue")
+    label = SWEEP_LABELS[name]
+    sets = [f"{mark} = %(now)s"]
+    if warned:
+        sets.append(f"{warned} = COALESCE(c.{warned}, %(now)s)")
+    if overdue:
+        parent = f"substr(c.org_path, 1, length(c.org_path) - {STEP})"
+        sets += [f"supervisor_path = {parent}",
+                 f"supervisor_id = (SELECT p.id FROM orgs_orgunit p WHERE p.path = {parent})"]
+    notify = overdue and name == "accept_overdue"
+    sql = f"""
+        WITH picked AS (
+            SELECT id FROM casedesk_case
+            WHERE status = %(status)s AND {mark} IS NULL AND {when} <= %(now)s
+            ORDER BY {when} LIMIT %(batch)s
+            FOR UPDATE SKIP LOCKED
+        ), marked AS (
+            UPDATE casedesk_case c SET {", ".join(sets)}
+            FROM picked WHERE c.id = picked.id
+            RETURNING c.id, c.org_id, c.org_path, c.worker_id,
+                      (c.accept_overdue_at IS NULL) <> (c.complete_overdue_at IS NULL) AS first_overdue
+        ), events AS (
+            INSERT INTO casedesk_caseevent (case_id, action, from_status, to_status, org_path, text,
+                                            worker_visible, created_at)
+            SELECT id, %(action)s, %(status)s, %(status)s, org_path, %(label)s, FALSE, %(now)s FROM marked
+        ), notices AS (
+            INSERT INTO membership_notice (user_id, title, body, link, created_at)
+            SELECT worker_id, %(w_title)s, %(w_body)s, '/cases/' || id || '/', %(now)s FROM marked
+            WHERE %(notify)s AND worker_id IS NOT NULL
+        )
+        SELECT org_id, org_path, count(*), count(*) FILTER (WHERE first_overdue) FROM marked
+        GROUP BY org_id, org_path
+    """
+    params = {"status": status, "now": now, "batch": batch, "label": label, "notify": notify,
+              "action": Action.ESCALATE if overdue else Action.WARN, "w_title": "您的诉求已提请督办",
+              "w_body": "承办工会未在期限内受理您的诉求，已提请上级工会督办。"}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        per_org = cursor.fetchall()
+        if not per_org:
+            return 0
+        if overdue:
+            # An open case counts as overdue once, whichever deadline it missed first.
+            rollups.rollup_add_many([(path, "cases.overdue_open", first) for _o, path, _n, first in per_org if first])
+        _sweep_notices(name, label, [(org_id, path, n) for org_id, path, n, _f in per_org], overdue)
+    return sum(n for _o, _p, n, _f in per_org)
+
+
+def _sweep_step_portable(name: str, status: str, when: str, mark: str, warned: str, now, batch: int) -> int:
+    """The same batch through the ORM, for SQLite (the embedded demo)."""
+    overdue = name.endswith("overdue")
+    label = SWEEP_LABELS[name]
     with transaction.atomic():
         ids = list(Case.objects.select_for_update(skip_locked=True).filter(
             status=status, **{f"{mark}__isnull": True, f"{when}__lte": now}).order_by(when)
@@ -1132,8 +1198,10 @@ def _sweep_step(name: str, status: str, when: str, mark: str, now, batch: int) -
         if overdue:
             changes["supervisor_path"] = Substr("org_path", 1, Length("org_path") - STEP)
         Case.objects.filter(pk__in=ids).update(**changes)
+        if warned:
+            Case.objects.filter(pk__in=ids, **{f"{warned}__isnull": True}).update(**{warned: now})
         rows = list(Case.objects.filter(pk__in=ids).values_list(
-            "pk", "org_id", "org_path", "worker_id", "created_at", "accept_overdue_at", "complete_overdue_at"))
+            "pk", "org_id", "org_path", "worker_id", "accept_overdue_at", "complete_overdue_at"))
         if overdue:
             parents = dict(OrgUnit.objects.filter(path__in={r[2][:-STEP] for r in rows if len(r[2]) > STEP})
                            .values_list("path", "pk"))
@@ -1144,50 +1212,42 @@ def _sweep_step(name: str, status: str, when: str, mark: str, now, batch: int) -
                     by_parent.setdefault(parent_id, []).append(pk)
             for parent_id, pks in by_parent.items():
                 Case.objects.filter(pk__in=pks).update(supervisor_id=parent_id)
-        label = {"accept_warn": "即将超过受理期限", "accept_overdue": "超过受理期限，已提请上级督办",
-                 "complete_warn": "即将超过办结期限", "complete_overdue": "超过办结期限，已提请上级督办"}[name]
         CaseEvent.objects.bulk_create([
             CaseEvent(case_id=pk, action=Action.ESCALATE if overdue else Action.WARN, from_status=status,
                       to_status=status, org_path=path, text=label) for pk, _o, path, *_r in rows])
+        per_org: dict[tuple[int, str], int] = {}
+        for _pk, org_id, path, *_r in rows:
+            per_org[(org_id, path)] = per_org.get((org_id, path), 0) + 1
         if overdue:
-            # An open case counts as overdue once, whichever deadline it missed first.
-            first_time = [path for _pk, _o, path, _w, _c, a_over, c_over in rows
-                          if (a_over is None) != (c_over is None)]
+            first_time = [path for _pk, _o, path, _w, a_over, c_over in rows if (a_over is None) != (c_over is None)]
             rollups.rollup_add_many([(path, "cases.overdue_open", 1) for path in first_time])
-        _sweep_notices(name, label, rows, overdue)
+            if name == "accept_overdue":
+                Notice.objects.bulk_create([
+                    Notice(user_id=worker_id, title="您的诉求已提请督办",
+                           body="承办工会未在期限内受理您的诉求，已提请上级工会督办。", link=f"/cases/{pk}/")
+                    for pk, _o, _p, worker_id, *_r in rows if worker_id], batch_size=1000)
+        _sweep_notices(name, label, [(org_id, path, n) for (org_id, path), n in per_org.items()], overdue)
     return len(ids)
 
 
-def _sweep_notices(name: str, label: str, rows: list, overdue: bool) -> None:
-    """One board notice per union per sweep (the count and the link to the list), and a message to
-    each worker whose case was escalated."""
-    by_org: dict[int, int] = {}
-    paths: dict[int, str] = {}
-    for _pk, org_id, path, *_rest in rows:
-        by_org[org_id] = by_org.get(org_id, 0) + 1
-        paths[org_id] = path
-    notices = []
+def _sweep_notices(name: str, label: str, per_org: list[tuple[int, str, int]], overdue: bool) -> None:
+    """One board notice per union per batch (the count and the link to the list), and, when overdue,
+    one per parent union that now supervises them."""
+    notices = [OrgNotice(org_id=org_id, org_path=path, kind="case_deadline", title=f"职工诉求{label[:8]}",
+                         body=f"本级有{n}件职工诉求{label}。",
+                         link="/console/cases/?overdue=1" if overdue else "/console/cases/")
+               for org_id, path, n in per_org]
     if overdue:
-        parent_paths = {org_id: path[:-STEP] for org_id, path in paths.items() if len(path) > STEP}
-        parents = dict(OrgUnit.objects.filter(path__in=set(parent_paths.values())).values_list("path", "pk"))
-        per_parent: dict[int, int] = {}
-        for org_id, n in by_org.items():
-            parent_id = parents.get(parent_paths.get(org_id, ""))
-            if parent_id:
-                per_parent[parent_id] = per_parent.get(parent_id, 0) + n
-        parent_path = {v: k for k, v in parents.items()}
-        notices += [OrgNotice(org_id=pid, org_path=parent_path[pid], kind="case_escalation",
-                              title="下级诉求超时督办", body=f"下级工会有{n}件职工诉求{label}，请督促办理。",
-                              link="/console/cases/?supervising=1") for pid, n in per_parent.items()]
-    notices += [OrgNotice(org_id=org_id, org_path=paths[org_id], kind="case_deadline", title=f"职工诉求{label[:8]}",
-                          body=f"本级有{n}件职工诉求{label}。", link="/console/cases/?overdue=1" if overdue else
-                          "/console/cases/") for org_id, n in by_org.items()]
+        per_parent: dict[str, int] = {}
+        for _org_id, path, n in per_org:
+            if len(path) > STEP:
+                per_parent[path[:-STEP]] = per_parent.get(path[:-STEP], 0) + n
+        parents = dict(OrgUnit.objects.filter(path__in=list(per_parent)).values_list("path", "pk"))
+        notices += [OrgNotice(org_id=parents[path], org_path=path, kind="case_escalation", title="下级诉求超时督办",
+                              body=f"下级工会有{n}件职工诉求{label}，请督促办理。",
+                              link="/console/cases/?supervising=1")
+                    for path, n in per_parent.items() if path in parents]
     OrgNotice.objects.bulk_create(notices, batch_size=1000)
-    if overdue and name == "accept_overdue":
-        Notice.objects.bulk_create([
-            Notice(user_id=worker_id, title="您的诉求已提请督办",
-                   body="承办工会未在期限内受理您的诉求，已提请上级工会督办。", link=f"/cases/{pk}/")
-            for pk, _o, _p, worker_id, *_r in rows if worker_id], batch_size=1000)
 
 
 # --- Taxonomy admin ------------------------------------------------------------------------------

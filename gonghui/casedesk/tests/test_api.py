@@ -559,7 +559,7 @@ def test_tampered_links_are_refused_and_nothing_is_written(tree, tamper):
     case = _resolved(tree, d)
     token = callback_token(d.worker)
     bad = {
-        "flip": token[:-2] + ("A" if token[-1] != "A" else "B") + token[-1],
+        "flip": token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1],
         "forged nonce": signing.dumps({"c": case.pk, "n": "0" * 32}, salt=services.CALLBACK_SALT, compress=True),
         "other salt": signing.dumps({"c": case.pk, "n": case.callback_links.get().nonce}, compress=True),
         "garbage": "../../etc/passwd".replace("/", "_"),

@@ -224,7 +224,7 @@ def test_callback_links_refuse_tampering_expiry_and_replay(tree, settings):
     case.refresh_from_db()
     token = services.callback_link_issue(case)
     with pytest.raises(NotFound):
-        services.callback_rate(token=token[:-2] + ("A" if token[-1] != "A" else "B") + token[-1], score=5)
+        services.callback_rate(token=token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], score=5)
     forged = signing.dumps({"c": case.pk, "n": "0" * 32}, salt=services.CALLBACK_SALT, compress=True)
     with pytest.raises(NotFound):
         services.callback_rate(token=forged, score=5)
@@ -267,7 +267,10 @@ def test_merge_withdraw_and_refer_to_legal_aid(tree):
 # --- Deadlines ------------------------------------------------------------------------------------
 
 
-def test_the_sweep_warns_then_escalates_once_to_the_parents_board(tree):
+@pytest.mark.parametrize("engine", ["sql", "portable"])
+def test_the_sweep_warns_then_escalates_once_to_the_parents_board(tree, engine, monkeypatch):
+    if engine == "portable":  # the ORM path SQLite (the demo) takes
+        monkeypatch.setattr(services, "_sweep_step_sql", services._sweep_step_portable)
     d = desk(tree)
     with frozen(at(2026, 11, 23, 9, 0)):  # Monday
         late = file_case(d.worker, tree.nantou_employer)
@@ -275,12 +278,18 @@ def test_the_sweep_warns_then_escalates_once_to_the_parents_board(tree):
                           description="公司一直没有给我缴纳社会保险，入职已经一年了。")
         services.case_accept(actor=d.grassroots, case=other)  # due 30 Nov (5 working days)
     with frozen(at(2026, 11, 25, 9, 0)):
-        assert services.deadline_sweep() == {"accept_warn": 1, "accept_overdue": 1, "complete_warn": 0,
+        # Past its one-day limit: escalated, and its warning is moot (one event, not two).
+        assert services.deadline_sweep() == {"accept_warn": 0, "accept_overdue": 1, "complete_warn": 0,
                                              "complete_overdue": 0}
         assert services.deadline_sweep() == {"accept_warn": 0, "accept_overdue": 0, "complete_warn": 0,
                                              "complete_overdue": 0}
     late.refresh_from_db()
     assert late.supervisor == tree.nantou and late.supervisor_path == tree.nantou.path
+    assert late.accept_warned_at == late.accept_overdue_at == at(2026, 11, 25, 9, 0)
+    assert [(e.action, e.org_path) for e in late.events.order_by("id")] == [
+        (Action.CREATE, tree.nantou_union.path), (Action.ESCALATE, tree.nantou_union.path)]
+    assert OrgNotice.objects.filter(org=tree.nantou_union, kind="case_deadline").count() == 1
+    assert Notice.objects.get(user=d.worker, title__contains="督办").link == f"/cases/{late.pk}/"
     assert OrgNotice.objects.filter(org=tree.nantou, kind="case_escalation").count() == 1
     assert Notice.objects.filter(user=d.worker, title__contains="督办").count() == 1
     rows, _ = selectors.case_board(actor=d.township, node=tree.nantou, supervising=True)
