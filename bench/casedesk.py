@@ -25,6 +25,7 @@ Not a test: it reports, it does not fail on a missed target.
 from __future__ import annotations
 
 import collections
+import datetime
 import json
 import os
 import random
@@ -105,6 +106,8 @@ def add_arguments(parser) -> None:
     group.add_argument("--case-seconds", type=int, default=30, help="length of the creation run and of pgbench -T")
     group.add_argument("--create-service-calls", type=int, default=300,
                        help="case_create calls timed in-process, one after another")
+    group.add_argument("--sweep-at", default=None,
+                       help="ISO moment to sweep at when reusing generated cases (their generation's moment)")
     group.add_argument("--sweep-batch", type=int, default=5000, help="deadline_sweep batch size (the service's default)")
     group.add_argument("--casedesk-skip", default="", help="comma-separated parts to leave out: sweep,board,stats,create")
 
@@ -372,9 +375,10 @@ def prepare_cases(args, raw) -> tuple[dict, object]:
     county_count = min(county_count, count)
     existing = Case.objects.count()
     if existing:
-        log(f"bench: the database already holds {existing:,} cases; reusing them (generation not timed, the "
-            "sweep acts on whatever is due now).")
-        return {"reused": True, "cases": existing}, timezone.now()
+        moment = datetime.datetime.fromisoformat(args.sweep_at) if args.sweep_at else timezone.now()
+        log(f"bench: the database already holds {existing:,} cases; reusing them (generation not timed), "
+            f"sweep moment {moment.isoformat()}.")
+        return {"reused": True, "cases": existing}, moment
     anchor = timezone.now().replace(microsecond=0)
     log(f"bench: generating {count:,} open cases ({county_count:,} in 南山区), sweep moment {anchor.isoformat()}")
     return generate_cases(args, count, county_count, anchor, raw), anchor
@@ -517,7 +521,7 @@ def measure_sweep(args, raw, national: OrgUnit, now, workdir: Path) -> dict:
         time.sleep(1.0)  # accepts without the sweep, for comparison
         batches: list[dict] = []
         counter = StatementCounter()
-        original = services._sweep_step
+        original = services._sweep_step_sql
 
         def timed_step(name, *step_args, **step_kwargs):
             counter.step = name
@@ -527,7 +531,7 @@ def measure_sweep(args, raw, national: OrgUnit, now, workdir: Path) -> dict:
                             "at": round(time.time(), 4)})
             return n
 
-        services._sweep_step = timed_step
+        services._sweep_step_sql = timed_step
         try:
             with WaitSampler() as waits, connection.execute_wrapper(counter):
                 files["started"].touch()
@@ -537,7 +541,7 @@ def measure_sweep(args, raw, national: OrgUnit, now, workdir: Path) -> dict:
                 wall1 = time.time()
                 files["done"].touch()
         finally:
-            services._sweep_step = original
+            services._sweep_step_sql = original
         time.sleep(0.5)
         files["stop"].touch()
         child.wait(120)

@@ -176,6 +176,7 @@ GONGHUI_RATE_LIMITS = {
     "join_user_hour": (20, 3600),  # join / transfer / correction submits per worker an hour
     "import_user_day": (50, 86400),  # roster uploads per staff member a day
     "case_user_day": (10, 86400),  # cases one worker may file a day (the hotline and systems are not limited)
+    "case_info_user_day": (30, 86400),  # additions (text and files) a worker may send to their cases a day
     "callback_ip_min": (30, 60),  # satisfaction-link submits per address a minute
 }
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5

@@ -720,6 +720,7 @@ def case_worker_add(*, actor, case: Case, text: str, attachments=None) -> Case:
         raise NotFound("诉求")
     text = clean_text(text, field="text", label="补充内容", min_len=2, max_len=5000)
     checked = _check_attachments(attachments)
+    ratelimit.check("case_info_user_day", str(actor.pk), "今天补充材料的次数过多，请明天再试，紧急情况请拨打12351")
     with transaction.atomic():
         case = _lock(case)
         if case.status not in OPEN_STATUSES:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from gonghui.analytics.rollups import rollup_read
 from gonghui.casedesk import selectors, services
 from gonghui.casedesk.models import Case, CaseCategory, CaseEvent, CaseStatus, ClusterAlert
-from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghui.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from gonghui.core.models import AuditEntry
 from gonghui.membership.models import Notice, OrgNotice
 from gonghui.orgs.models import CaseRole, OrgKind, Role
@@ -447,3 +447,15 @@ def test_a_simple_case_is_resolved_straight_from_the_queue(tree):
     assert case.completed_on_time is True
     assert [e.action for e in case.events.order_by("id")] == [Action.CREATE, Action.RESOLVE]
     assert_rollups_match_rebuild(*nodes(tree))
+
+
+def test_a_worker_cannot_flood_a_case_with_additions(tree, settings):
+    settings.GONGHUI_RATE_LIMITS = {**settings.GONGHUI_RATE_LIMITS, "case_info_user_day": (2, 86400)}
+    d = desk(tree)
+    case = file_case(d.worker, tree.nantou_employer)
+    for i in range(2):
+        services.case_worker_add(actor=d.worker, case=case, text=f"补充说明第{i + 1}条")
+    with pytest.raises(RateLimited) as exc:
+        services.case_worker_add(actor=d.worker, case=case, text="补充说明第3条")
+    assert "明天再试" in exc.value.message
+    assert case.events.filter(action=Action.WORKER_INFO).count() == 2
