@@ -625,7 +625,8 @@ class People:
         """`count` new worker accounts with tokens, and a join request for each."""
         first = self.reserve(count)
         self.batch += 1
-        workers = make_workers(count, f"bench-m{self.next % 100000}-{self.batch}", first, self.scheme)
+        # Named after the first person number: unique across runs on a reused database.
+        workers = make_workers(count, f"bench-m{first}-{self.batch}", first, self.scheme)
         return join_requests(workers, first, self.employers, self.scheme, self.names)
 
 
