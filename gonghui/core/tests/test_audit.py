@@ -106,7 +106,7 @@ def test_grants_and_staff_accounts(world, admin):
     with NewEntry() as new:
         admin.post(f"/api/v1/orgs/{t.nantou.pk}/grants", {"username": "audit-clerk", "role": Role.STAFF})
     _check(new.entry, action="grant.create", actor=actor, org=t.nantou, before=None,
-           after={"user": "audit-clerk", "role": "staff", "include_descendants": True})
+           after={"user": "audit-clerk", "role": "staff", "include_descendants": True, "case_role": ""})
 
     with NewEntry() as new:
         admin.post(f"/api/v1/orgs/{t.nantou.pk}/grants", {"username": "audit-clerk", "role": Role.VIEWER})
