@@ -127,6 +127,11 @@ def form_error(form, exc: ServiceError, aliases: dict[str, str] | None = None) -
 # it is sent to what the first one created.
 
 
+def form_token_context() -> dict:
+    """The context a page's one-time POST forms need (see claim_form_token)."""
+    return {"form_token": new_form_token(), "token_field": FORM_TOKEN_FIELD}
+
+
 def new_form_token() -> str:
     return secrets.token_urlsafe(18)
 

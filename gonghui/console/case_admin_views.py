@@ -37,14 +37,15 @@ from gonghui.orgs.models import CASE_ROLE_RANK, ROLE_RANK, CaseRole, OrgKind, Or
 from gonghui.orgs.paths import STEP, ancestor_paths
 
 from .access import (
-    FORM_TOKEN_FIELD,
     claim_form_token,
     console_render,
     console_view,
-    new_form_token,
     remember_form_result,
 )
-from .membership_views import _csv_response
+from .access import (
+    form_token_context as _token,
+)
+from .membership_views import _csv_response, _percent
 
 ADMIN = ROLE_RANK[Role.ADMIN]
 HANDLER = CASE_ROLE_RANK[CaseRole.HANDLER]
@@ -59,10 +60,6 @@ CLUSTER_STATUSES = {s.value: s.label for s in ClusterAlert.Status}
 
 def _scope(user):
     return org_selectors.actor_scope(user)
-
-
-def _token() -> dict:
-    return {"form_token": new_form_token(), "token_field": FORM_TOKEN_FIELD}
 
 
 def _url(name: str, *args) -> str:
@@ -87,10 +84,6 @@ def _node_render(request, org, tab: str, template: str, context: dict, status: i
         "now": timezone.now(),
     }
     return console_render(request, template, {**base, **context}, status=status)
-
-
-def _percent(value) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def _money(value) -> str:

@@ -46,6 +46,10 @@ from .access import (
     new_form_token,
     remember_form_result,
 )
+from .access import (
+    form_token_context as _token,
+)
+from .membership_views import _choice
 
 PAGE = 30
 SEARCH_PER_STATUS = 20
@@ -74,14 +78,6 @@ _CASE_NO = re.compile(r"^WQ\d{8}(\d{6,})$")
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
-
-
-def _token() -> dict:
-    return {"form_token": new_form_token(), "token_field": FORM_TOKEN_FIELD}
-
-
-def _choice(value, allowed, default=""):
-    return value if value in allowed else default
 
 
 def _case_rank(user, path: str) -> int:

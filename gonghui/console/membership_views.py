@@ -44,12 +44,13 @@ from gonghui.orgs.models import LEAF_KINDS, ROLE_RANK, Role
 
 from . import display
 from .access import (
-    FORM_TOKEN_FIELD,
     claim_form_token,
     console_render,
     console_view,
-    new_form_token,
     remember_form_result,
+)
+from .access import (
+    form_token_context as _token,
 )
 
 STAFF = ROLE_RANK[Role.STAFF]
@@ -101,10 +102,6 @@ STATUS_ACTIONS = {
 
 def _rank(user, path: str) -> int:
     return org_selectors.actor_scope(user).rank_at(path)
-
-
-def _token() -> dict:
-    return {"form_token": new_form_token(), "token_field": FORM_TOKEN_FIELD}
 
 
 def _choice(value, allowed, default=""):
