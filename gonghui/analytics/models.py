@@ -8,7 +8,12 @@ class Rollup(models.Model):
     row, so a national total is one indexed read, never a scan.
     """
 
-    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="rollups")
+    # Derived rows, rebuilt from the sources by rollup_rebuild: no database foreign key (checking one on
+    # each insert locks the union's row FOR KEY SHARE: a WAL record per row on the union table, and a
+    # multixact on the national row every writer shares); Django still deletes them with their union.
+    # The (org, metric) unique index serves every lookup by union, so no index of its own either.
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="rollups", db_index=False,
+                            db_constraint=False)
     metric = models.CharField(max_length=64)
     value = models.BigIntegerField(default=0)
 
@@ -24,7 +29,8 @@ class Rollup(models.Model):
 class DailyRollup(models.Model):
     """Subtree totals per day (new members per day, applications decided…), like Rollup."""
 
-    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False,
+                            db_constraint=False)  # as Rollup.org
     metric = models.CharField(max_length=64)
     day = models.DateField()
     value = models.BigIntegerField(default=0)

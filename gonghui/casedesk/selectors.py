@@ -84,8 +84,9 @@ def case_board(*, actor, node: OrgUnit, status: str = CaseStatus.PENDING, overdu
         # scan and a sort over every open case of a county instead of walking the due-order index.
         base = Case.objects.all()
     qs = base.select_related("org", "category__parent").filter(status=status)
-    if supervising:
+    if supervising:  # 督办: the overdue cases of the unions right below the node
         qs = qs.filter(supervisor_path=node.path)
+        overdue = True
     else:
         qs = qs.filter(org_path__startswith=node.path)
     if overdue:

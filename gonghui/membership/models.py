@@ -413,7 +413,9 @@ class Notice(models.Model):
 class OrgNotice(models.Model):
     """A message to a union's staff (a member transferred out, an escalation to supervise)."""
 
-    org = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database foreign key, as for rollups: the deadline sweep writes thousands per batch, and each
+    # check would lock a union row (Django still deletes a union's notices with it).
+    org = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     org_path = models.CharField(max_length=PATH_MAX_LENGTH)
     kind = models.CharField(max_length=32)
     title = models.CharField(max_length=100)

@@ -288,9 +288,14 @@ def test_the_sweep_warns_then_escalates_once_to_the_parents_board(tree, engine, 
     assert late.accept_warned_at == late.accept_overdue_at == at(2026, 11, 25, 9, 0)
     assert [(e.action, e.org_path) for e in late.events.order_by("id")] == [
         (Action.CREATE, tree.nantou_union.path), (Action.ESCALATE, tree.nantou_union.path)]
-    assert OrgNotice.objects.filter(org=tree.nantou_union, kind="case_deadline").count() == 1
+    board = OrgNotice.objects.get(org=tree.nantou_union, kind="case_deadline")
+    assert (board.org_path, board.title, board.body, board.link) == (
+        tree.nantou_union.path, "职工诉求超过受理期限", "本级有1件职工诉求超过受理期限，已提请上级督办。",
+        "/console/cases/?overdue=1")
     assert Notice.objects.get(user=d.worker, title__contains="督办").link == f"/cases/{late.pk}/"
-    assert OrgNotice.objects.filter(org=tree.nantou, kind="case_escalation").count() == 1
+    parent = OrgNotice.objects.get(org=tree.nantou, kind="case_escalation")
+    assert (parent.org_path, parent.body, parent.link) == (
+        tree.nantou.path, "下级工会有1件职工诉求超过受理期限，已提请上级督办，请督促办理。", "/console/cases/?supervising=1")
     assert Notice.objects.filter(user=d.worker, title__contains="督办").count() == 1
     rows, _ = selectors.case_board(actor=d.township, node=tree.nantou, supervising=True)
     assert [c.pk for c in rows] == [late.pk]
@@ -302,6 +307,49 @@ def test_the_sweep_warns_then_escalates_once_to_the_parents_board(tree, engine, 
     late = services.case_accept(actor=d.grassroots, case=late)
     assert late.accepted_on_time is False
     assert_rollups_match_rebuild(*nodes(tree))
+
+
+def test_an_escalated_case_is_supervised_by_the_union_above_whoever_holds_it(tree):
+    d = desk(tree)
+    with frozen(at(2026, 11, 23, 9, 0)):
+        case = file_case(d.worker, division_code="440305")  # no employer: the county holds it
+        assert case.supervisor_path == tree.shenzhen.path and case.supervisor is None
+    with frozen(at(2026, 11, 25, 8, 0)):  # pending at the county too, but within its limit
+        file_case(WorkerFactory(display_name="钱七"), division_code="440305")
+    with frozen(at(2026, 11, 25, 9, 0)):
+        assert services.deadline_sweep()["accept_overdue"] == 1
+    case.refresh_from_db()
+    assert (case.supervisor, case.supervisor_path) == (tree.shenzhen, tree.shenzhen.path)
+    city_handler = staff_on(tree.shenzhen, Role.STAFF, case_role=CaseRole.HANDLER, username="sz-handler-2")
+    board = lambda node: [c.pk for c in selectors.case_board(  # noqa: E731
+        actor=city_handler, node=node, supervising=True)[0]]
+    # Only the overdue case is on the city's supervising board, not the pending one still in time.
+    assert board(tree.shenzhen) == [case.pk]
+    case = services.case_dispatch(actor=d.county, case=case, to_org=tree.nantou, note="属地办理")
+    assert (case.supervisor, case.supervisor_path) == (tree.nanshan, tree.nanshan.path)
+    assert board(tree.shenzhen) == [] and board(tree.nanshan) == [case.pk]
+    case = services.case_return(actor=d.township, case=case, reason="不属于本街道辖区")
+    assert (case.supervisor, case.supervisor_path) == (tree.shenzhen, tree.shenzhen.path)
+    assert board(tree.shenzhen) == [case.pk] and board(tree.nanshan) == []
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.supervisor_path == tree.shenzhen.path and fresh.supervisor_id == tree.shenzhen.pk
+
+
+def test_no_index_covers_what_the_sweep_writes(tree):
+    """The sweep's updates stay HOT (the row version stays on its page, no index is written) only while
+    no index names the columns it sets, in its key or in its condition."""
+    from django.db import connection
+
+    written = {"accept_warned_at", "accept_overdue_at", "complete_warned_at", "complete_overdue_at", "supervisor_id"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                       "WHERE indrelid = 'casedesk_case'::regclass")
+        definitions = dict(cursor.fetchall())
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'casedesk_case'::regclass")
+        options = cursor.fetchone()[0] or []
+    assert len(definitions) >= 10
+    assert {name: [c for c in written if c in d] for name, d in definitions.items() if any(c in d for c in written)} == {}
+    assert "fillfactor=85" in options  # room on each page for the new version
 
 
 def test_a_case_waiting_for_the_worker_is_not_swept(tree):
