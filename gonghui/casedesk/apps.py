@@ -7,12 +7,12 @@ class CasedeskConfig(AppConfig):
     verbose_name = "12351维权服务"
 
     def ready(self) -> None:
-        from gonghui.orgs.scoping import register_scoped
+        from gonghui.orgs.scoping import register_parent_scoped, register_scoped
 
         from .models import Case, CaseEvent, ClusterAlert
 
         register_scoped(Case, "org_path")
-        register_scoped(Case, "supervisor_path")
+        register_parent_scoped(Case, "supervisor_path", "org_path")  # the union above the holder
         register_scoped(CaseEvent, "org_path")
         register_scoped(ClusterAlert, "org_path")
 

@@ -34,7 +34,7 @@ from .models import (
     Role,
 )
 from .paths import STEP, ancestor_paths, child_path, depth_of
-from .scoping import SCOPED
+from .scoping import PARENT_SCOPED, SCOPED
 from .selectors import actor_scope, require_rank
 
 ORG_AUDIT_FIELDS = ["name", "kind", "division_id", "industry", "chair_name", "founded_on", "term_ends_on", "parent_id"]
@@ -552,6 +552,10 @@ def org_move_execute(move_id: int) -> OrgMove:
                     f"UPDATE {table} SET {column} = %s || SUBSTR({column}, %s){extra} WHERE {column} LIKE %s",
                     params,
                 )
+            for model, path_field, holder_field in PARENT_SCOPED:
+                cursor.execute(
+                    f"UPDATE {model._meta.db_table} SET {model._meta.get_field(path_field).column} = %s "
+                    f"WHERE {model._meta.get_field(holder_field).column} = %s", [new_parent.path, new_path])
         OrgUnit.objects.filter(pk=node.pk).update(parent=new_parent)
         rollups.rollup_add(new_parent.path, subtree_totals)
         rollups.rollup_move(node.pk, node.parent.path, new_parent.path)

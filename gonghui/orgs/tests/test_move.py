@@ -237,6 +237,21 @@ def test_a_node_moves_up_to_the_county_whose_territory_holds_it(moving, api, dja
     assert m.area.pk in {o["id"] for o in children}
 
 
+def test_cases_follow_a_move_and_are_supervised_by_the_new_parent(platform_move, django_capture_on_commit_callbacks):
+    from gonghui.casedesk.services import case_create
+    from gonghui.testing.fixtures import WorkerFactory
+
+    p = platform_move
+    case, _ = case_create(actor=WorkerFactory(display_name="周九"), channel="portal", category="wage_arrears",
+                          employer_id=p.company.pk, description="平台这个月扣了我们的配送费，站长说是总部规定。")
+    assert (case.org, case.supervisor_path) == (p.platform, p.old_parent.path)
+    move = _move(p.world.shenzhen_admin, p.platform, p.new_parent, django_capture_on_commit_callbacks)
+    assert move.status == OrgMove.Status.DONE, move.error
+    case.refresh_from_db()
+    p.platform.refresh_from_db()
+    assert (case.org_path, case.supervisor_path) == (p.platform.path, p.new_parent.path)
+
+
 def test_a_move_out_of_the_nodes_territory_is_refused_and_changes_nothing(moving, platform_move, api,
                                                                           django_capture_on_commit_callbacks):
     t, m, p = moving.world.tree, moving, platform_move
