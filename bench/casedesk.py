@@ -108,7 +108,7 @@ def add_arguments(parser) -> None:
                        help="case_create calls timed in-process, one after another")
     group.add_argument("--sweep-at", default=None,
                        help="ISO moment to sweep at when reusing generated cases (their generation's moment)")
-    group.add_argument("--sweep-batch", type=int, default=5000, help="deadline_sweep batch size (the service's default)")
+    group.add_argument("--sweep-batch", type=int, default=2000, help="deadline_sweep batch size (the service's default)")
     group.add_argument("--casedesk-skip", default="", help="comma-separated parts to leave out: sweep,board,stats,create")
 
 
@@ -535,10 +535,10 @@ def measure_sweep(args, raw, national: OrgUnit, now, workdir: Path) -> dict:
 
         def timed_step(name, *step_args, **step_kwargs):
             t0 = time.perf_counter()
-            n = original(name, *step_args, **step_kwargs)
+            n, last = original(name, *step_args, **step_kwargs)
             batches.append({"step": name, "rows": n, "ms": round((time.perf_counter() - t0) * 1000, 1),
                             "at": round(time.time(), 4)})
-            return n
+            return n, last
 
         services._sweep_step_sql = timed_step
         try:

@@ -309,6 +309,23 @@ def test_the_sweep_warns_then_escalates_once_to_the_parents_board(tree, engine, 
     assert_rollups_match_rebuild(*nodes(tree))
 
 
+@pytest.mark.parametrize("engine", ["sql", "portable"])
+def test_small_batches_walk_on_in_deadline_order_and_miss_no_tie(tree, engine, monkeypatch):
+    if engine == "portable":
+        monkeypatch.setattr(services, "_sweep_step_sql", services._sweep_step_portable)
+    d = desk(tree)
+    with frozen(at(2026, 11, 23, 9, 0)):  # three cases with the very same deadline
+        same = [file_case(WorkerFactory(display_name=f"同时{i}"), tree.nantou_employer) for i in range(3)]
+    with frozen(at(2026, 11, 23, 15, 0)):
+        later = file_case(d.worker, tree.nantou_employer)
+    with frozen(at(2026, 11, 26, 9, 0)):
+        assert services.deadline_sweep(batch=1)["accept_overdue"] == 4
+        assert services.deadline_sweep(batch=1)["accept_overdue"] == 0
+    assert Case.objects.filter(pk__in=[c.pk for c in [*same, later]], accept_overdue_at__isnull=False).count() == 4
+    assert rollup_read(tree.national.pk)["cases.overdue_open"] == 4
+    assert_rollups_match_rebuild(*nodes(tree))
+
+
 def test_an_escalated_case_is_supervised_by_the_union_above_whoever_holds_it(tree):
     d = desk(tree)
     with frozen(at(2026, 11, 23, 9, 0)):
