@@ -108,7 +108,7 @@ def add_arguments(parser) -> None:
                        help="case_create calls timed in-process, one after another")
     group.add_argument("--sweep-at", default=None,
                        help="ISO moment to sweep at when reusing generated cases (their generation's moment)")
-    group.add_argument("--sweep-batch", type=int, default=2000, help="deadline_sweep batch size (the service's default)")
+    group.add_argument("--sweep-batch", type=int, default=1000, help="deadline_sweep batch size (the service's default)")
     group.add_argument("--casedesk-skip", default="", help="comma-separated parts to leave out: sweep,board,stats,create")
 
 
