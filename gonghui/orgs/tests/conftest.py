@@ -1,1 +1,1 @@
-from gonghui.orgs.tests.world import world  # noqa: F401  (fixture)
+from gonghui.orgs.tests.world import world, world_once  # noqa: F401  (fixtures)

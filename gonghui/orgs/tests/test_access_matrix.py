@@ -33,6 +33,7 @@ from gonghui.testing.api_asserts import assert_error
 from gonghui.testing.fixtures import api_as, staff_on, uscc_in
 
 pytestmark = pytest.mark.django_db
+WORLD_ONCE_PER_MODULE = True  # built once; each test runs in a savepoint rolled back after it (world.py)
 
 ID = "id"  # addressed by an id in the Nanshan subtree: outsiders get 404
 SEARCH_ORGS = "search_orgs"  # a list cut to the caller's scope: outsiders get nothing of Nanshan's

@@ -10,6 +10,7 @@ from gonghui.testing.api_asserts import assert_error
 from gonghui.testing.fixtures import StaffFactory, staff_on, uscc_in
 
 pytestmark = pytest.mark.django_db
+WORLD_ONCE_PER_MODULE = True  # built once; each test runs in a savepoint rolled back after it (world.py)
 
 
 def _union(parent, name="深圳市角色测试有限公司工会委员会"):

@@ -11,6 +11,7 @@ from gonghui.testing.api_asserts import assert_error
 from gonghui.testing.fixtures import staff_on
 
 pytestmark = pytest.mark.django_db
+WORLD_ONCE_PER_MODULE = True  # built once; each test runs in a savepoint rolled back after it (world.py)
 
 
 def _ids(items) -> set[int]:

@@ -12,6 +12,7 @@ from gonghui.testing.api_asserts import assert_error
 from gonghui.testing.fixtures import uscc_in
 
 pytestmark = pytest.mark.django_db
+WORLD_ONCE_PER_MODULE = True  # built once; each test runs in a savepoint rolled back after it (world.py)
 
 
 @pytest.fixture

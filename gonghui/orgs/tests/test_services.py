@@ -23,6 +23,7 @@ from gonghui.testing.api_asserts import assert_error, has_chinese
 from gonghui.testing.fixtures import staff_on, uscc_in
 
 pytestmark = pytest.mark.django_db
+WORLD_ONCE_PER_MODULE = True  # built once; each test runs in a savepoint rolled back after it (world.py)
 
 
 def _uscc(first17: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from gonghui.accounts.models import User
 from gonghui.casedesk import services as casedesk
@@ -150,9 +152,59 @@ def _roster_import(tree: Tree) -> RosterImport:
     return roster_validate_run(job.pk)
 
 
+# --- The `world` fixture -------------------------------------------------------------------------
+# Building the world takes most of a second. A module that sets WORLD_ONCE_PER_MODULE = True gets it
+# built once, inside a transaction that stays open for the whole module and is rolled back at its
+# end; each test's own transaction (the `db` fixture) nests in it as a savepoint, so every test starts
+# from exactly the rows the world was built with and whatever it writes is undone. Each test gets its
+# own deep copy of the Python objects (as Django does for setUpTestData), so a test that changes an
+# instance in memory (a save, a refresh, a cached relation) leaves nothing behind for the next.
+# Such a module must not hold transactional tests (they would run inside the open transaction and
+# flush it): the module fixture refuses to start if it does.
+
+
+def _transactional_item(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+                               or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(item.fixturenames))
+
+
+@pytest.fixture(scope="module")
+def world_once(request, django_db_setup, django_db_blocker):
+    """The module's pristine world, for modules with WORLD_ONCE_PER_MODULE = True (else None)."""
+    if not getattr(request.module, "WORLD_ONCE_PER_MODULE", False):
+        yield None
+        return
+    clash = [item.name for item in request.session.items
+             if item.module is request.module and _transactional_item(item)]
+    if clash:
+        raise pytest.UsageError(f"{request.module.__name__} builds its world once (WORLD_ONCE_PER_MODULE) and "
+                                f"so cannot hold transactional tests: {', '.join(clash)}")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # as Django's TestCase marks its own: durable blocks nest inside it
+        outer.__enter__()
+        try:
+            built = build_world()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
+def world(world_once, db) -> World:
+    if world_once is None:
+        return build_world()
+    return copy.deepcopy(world_once)
 
 
 def rollups_of(orgs) -> dict:
