@@ -17,7 +17,7 @@ from gonghui.orgs.models import LEAF_KINDS, Employer, OrgUnit
 
 from . import services
 from .models import Application, EmploymentForm, Member, MemberEvent, MemberStatus, Stint
-from .numbers import member_nos
+from .numbers import make_member_no, next_sequence
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志斌宇浩凯健俊帆"
@@ -43,11 +43,13 @@ def seed_membership(rng: random.Random | None = None, per_union: int = 15, count
         employers_by_union.setdefault(employer.org_id, employer)
     used: set[str] = set()
     members, created = [], 0
+    sizes = [employers_by_union[u.pk].employee_count if u.pk in employers_by_union else 20 for u in unions]
+    counts = [min(per_union, max(3, int(size * 0.6))) for size in sizes]
     with transaction.atomic():
-        for union in unions:
+        sequence = iter(next_sequence(sum(counts)))  # one round trip; each union takes the next `count`
+        for union, count in zip(unions, counts, strict=True):
             employer = employers_by_union.get(union.pk)
-            count = min(per_union, max(3, int((employer.employee_count if employer else 20) * 0.6)))
-            numbers = member_nos(union.province_code, now.year, count)
+            numbers = [make_member_no(union.province_code, now.year, next(sequence)) for _ in range(count)]
             for i in range(count):
                 number = id_number(rng, (employer.division_id if employer else union.division_id or "440305")[:6])
                 if number in used:

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from stdnum.cn import uscc as stdnum_uscc
 
 from gonghui.accounts.models import User
@@ -87,22 +87,45 @@ class DemoBuilder:
         self.paths = dict(OrgUnit.objects.values_list("division_id", "path").exclude(division_id=None).filter(
             kind__in=[OrgKind.PROVINCE, OrgKind.CITY, OrgKind.COUNTY, OrgKind.TOWNSHIP]))
         self.seq = dict(OrgUnit.objects.values_list("path", "child_seq"))
+        self.unsaved: list[OrgUnit] = []  # made with save=False, inserted together by save_new_unions()
+        self.grown: dict[int, str] = {}  # their parents: pk -> path (whose child_seq then changes)
 
     # -- helpers ------------------------------------------------------------------------------
     def by_division(self, code: str) -> OrgUnit:
         return OrgUnit.objects.get(path=self.paths[code])
 
-    def new_union(self, parent: OrgUnit, name: str, kind: str, division_id: str | None, industry: str = "") -> OrgUnit:
+    def new_union(self, parent: OrgUnit, name: str, kind: str, division_id: str | None, industry: str = "",
+                  *, save: bool = True) -> OrgUnit:
+        """A union under `parent`, saved at once, or with save=False kept (path set, no pk yet) until
+        save_new_unions() inserts all such unions in a few statements (two thousand of them otherwise
+        cost two round trips each)."""
         self.seq[parent.path] = self.seq.get(parent.path, 0) + 1
         path = child_path(parent.path, self.seq[parent.path])
-        unit = OrgUnit.objects.create(
+        unit = OrgUnit(
             name=name, kind=kind, parent=parent, path=path, depth=len(path) // 4, division_id=division_id,
             province_code=(division_id or parent.province_code or "")[:2], industry=industry,
             chair_name=person_name(self.rng), founded_on=f"{self.rng.randint(2005, 2024)}-{self.rng.randint(1, 12):02d}-01",
             name_initials=name_initials(name), name_bigrams=name_bigrams(name),
         )
+        if not save:
+            self.unsaved.append(unit)
+            self.grown[parent.pk] = parent.path
+            return unit
+        unit.save(force_insert=True)
         OrgUnit.objects.filter(pk=parent.pk).update(child_seq=self.seq[parent.path])
         return unit
+
+    def save_new_unions(self) -> None:
+        """Insert the unions made with save=False, in the order they were made, and their parents'
+        child counters."""
+        if connection.features.can_return_rows_from_bulk_insert:
+            OrgUnit.objects.bulk_create(self.unsaved, batch_size=1000)  # sets each unit's pk
+        else:
+            for unit in self.unsaved:
+                unit.save(force_insert=True)
+        OrgUnit.objects.bulk_update([OrgUnit(pk=pk, child_seq=self.seq[path]) for pk, path in self.grown.items()],
+                                    ["child_seq"], batch_size=500)
+        self.unsaved, self.grown = [], {}
 
     def employer_name(self, city: str) -> tuple[str, str]:
         while True:
@@ -145,23 +168,27 @@ class DemoBuilder:
                 kind=OrgKind.TOWNSHIP, division_id__in={e.division_id for e in employers}))
         }
         # Most employers with 25+ workers have their own union; small ones join a joint union or none.
-        small_by_town: dict[str, list[Employer]] = {}
-        for employer in employers:
+        # The new unions are inserted together once all are known (save_new_unions), then the employers.
+        union_of: list[OrgUnit] = []  # each employer's union, by position in `employers`
+        small_by_town: dict[str, list[int]] = {}
+        for i, employer in enumerate(employers):
             town_unit = township_units[employer.division_id]
             if employer.employee_count >= 25 and self.rng.random() < 0.85:
-                union = self.new_union(town_unit, f"{employer.name}工会委员会", OrgKind.GRASSROOTS,
-                                       employer.division_id, employer.industry)
-                employer.org_id, employer.org_path = union.pk, union.path
+                union_of.append(self.new_union(town_unit, f"{employer.name}工会委员会", OrgKind.GRASSROOTS,
+                                               employer.division_id, employer.industry, save=False))
             else:
-                employer.org_id, employer.org_path = town_unit.pk, town_unit.path
-                small_by_town.setdefault(employer.division_id, []).append(employer)
+                union_of.append(town_unit)
+                small_by_town.setdefault(employer.division_id, []).append(i)
         for town_code, smalls in small_by_town.items():
             if len(smalls) >= 4:
                 town_unit = township_units[town_code]
                 joint = self.new_union(town_unit, f"{town_unit.name.removesuffix('工会')}第一联合工会委员会",
-                                       OrgKind.JOINT, town_code)
-                for employer in smalls[: self.rng.randint(3, 5)]:
-                    employer.org_id, employer.org_path = joint.pk, joint.path
+                                       OrgKind.JOINT, town_code, save=False)
+                for i in smalls[: self.rng.randint(3, 5)]:
+                    union_of[i] = joint
+        self.save_new_unions()
+        for employer, union in zip(employers, union_of, strict=True):
+            employer.org_id, employer.org_path = union.pk, union.path
         Employer.objects.bulk_create(employers, batch_size=1000)
 
         # Federations beside the territorial line.
