@@ -205,7 +205,7 @@ class Case(models.Model):
     # SLA clocks (see the module docstring). *_warned_at and *_overdue_at make the sweep idempotent.
     # The sweep writes only the marks and `supervisor`, which no index covers (not even in a partial
     # index's condition), so its updates are HOT: the new row version stays on its page (the table
-    # keeps 15 % free, migration 0005) and none of the indexes is touched.
+    # keeps 30 % free, migration 0005) and none of the indexes is touched.
     accept_due_at = models.DateTimeField("受理期限", null=True, blank=True)
     accept_warn_at = models.DateTimeField(null=True, blank=True)
     complete_due_at = models.DateTimeField("办结期限", null=True, blank=True)
