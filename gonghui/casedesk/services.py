@@ -1186,7 +1186,7 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
         ), marked AS (
             UPDATE casedesk_case c SET {", ".join(sets)}
             FROM picked WHERE c.id = picked.id
-            RETURNING c.id, c.org_id, c.org_path, c.worker_id, c.{when} AS moment,
+            RETURNING c.id, c.org_id, c.org_path, c.supervisor_id, c.supervisor_path, c.worker_id, c.{when} AS moment,
                       (c.accept_overdue_at IS NULL) <> (c.complete_overdue_at IS NULL) AS first_overdue
         ), events AS (
             INSERT INTO casedesk_caseevent (case_id, action, from_status, to_status, org_path, text,
@@ -1197,31 +1197,33 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
             SELECT worker_id, %(w_title)s, %(w_body)s, '/cases/' || id || '/', %(now)s FROM marked
             WHERE %(notify)s AND worker_id IS NOT NULL
         ), per_org AS (
-            SELECT org_id, org_path, count(*) AS n, count(*) FILTER (WHERE first_overdue) AS first
-            FROM marked GROUP BY org_id, org_path
+            SELECT org_id, org_path, supervisor_id, supervisor_path, count(*) AS n,
+                   count(*) FILTER (WHERE first_overdue) AS first
+            FROM marked GROUP BY org_id, org_path, supervisor_id, supervisor_path
         ), board AS (
             INSERT INTO {org_notice} (org_id, org_path, kind, title, body, link, created_at)
             SELECT org_id, org_path, 'case_deadline', %(b_title)s, '本级有' || n || %(b_body)s, %(b_link)s, %(now)s
             FROM per_org
-        ), per_parent AS (
-            SELECT substr(org_path, 1, length(org_path) - {STEP}) AS path, sum(n) AS n FROM per_org
-            WHERE %(overdue)s AND length(org_path) > {STEP} GROUP BY 1
-        ), parent_board AS (
+        ), parent_board AS (  -- the union above each holder, which the UPDATE has just looked up
             INSERT INTO {org_notice} (org_id, org_path, kind, title, body, link, created_at)
-            SELECT p.id, p.path, 'case_escalation', '下级诉求超时督办', '下级工会有' || pp.n || %(p_body)s,
-                   '/console/cases/?supervising=1', %(now)s
-            FROM per_parent pp
-            CROSS JOIN LATERAL (SELECT id, path FROM orgs_orgunit WHERE path = pp.path OFFSET 0) p
+            SELECT supervisor_id, supervisor_path, 'case_escalation', '下级诉求超时督办',
+                   '下级工会有' || sum(n) || %(p_body)s, '/console/cases/?supervising=1', %(now)s
+            FROM per_org WHERE %(overdue)s AND supervisor_id IS NOT NULL GROUP BY supervisor_id, supervisor_path
         ), deltas AS (
             -- An open case counts as overdue once, whichever deadline it missed first: +1 at its union
-            -- and at every ancestor.
-            SELECT substr(org_path, 1, k * {STEP}) AS path, sum(first) AS delta
+            -- and at every ancestor. The ids of the two deepest (the holder, the union above) are at
+            -- hand; the few distinct ones further up are looked up by path.
+            SELECT substr(org_path, 1, k * {STEP}) AS path, sum(first) AS delta,
+                   max(CASE WHEN k * {STEP} = length(org_path) THEN org_id
+                            WHEN k * {STEP} = length(org_path) - {STEP} THEN supervisor_id END) AS known
             FROM per_org CROSS JOIN LATERAL generate_series(1, length(org_path) / {STEP}) k
             WHERE %(overdue)s AND first > 0 GROUP BY 1
         ), rolled AS (
             INSERT INTO {rollup} (org_id, metric, value)
             SELECT o.id, 'cases.overdue_open', d.delta
-            FROM deltas d CROSS JOIN LATERAL (SELECT id FROM orgs_orgunit WHERE path = d.path OFFSET 0) o
+            FROM deltas d CROSS JOIN LATERAL (
+                SELECT COALESCE(d.known, (SELECT id FROM orgs_orgunit WHERE path = d.path)) AS id) o
+            WHERE o.id IS NOT NULL
             ORDER BY d.path
             ON CONFLICT (org_id, metric) DO UPDATE SET value = {rollup}.value + EXCLUDED.value
         )
