@@ -21,16 +21,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_occupations()
 
 
-def _is_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
-        return True
-    return bool({"live_server", "transactional_db"} & set(request.fixturenames))
-
-
 @pytest.fixture(autouse=True)
 def _territorial_tree(request, django_db_blocker):
-    if _is_transactional(request):
+    from gonghui.testing.fixtures import is_transactional
+
+    if is_transactional(request.node):
         from gonghui.orgs.divisions import ROOT_PATH, load_divisions
         from gonghui.orgs.models import OrgUnit
 

@@ -51,6 +51,16 @@ class WorkerFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+def is_transactional(item) -> bool:
+    """Whether a test (a pytest item, or request.node) runs on a real, committed database: it empties
+    the database afterwards instead of rolling back."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+                               or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(item.fixturenames))
+
+
 def org_by_division(code: str) -> OrgUnit:
     return OrgUnit.objects.get(division_id=code, kind__in=["province", "city", "county", "township"])
 

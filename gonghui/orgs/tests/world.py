@@ -19,7 +19,7 @@ from gonghui.membership.models import Application, ChangeRequest, Member, Roster
 from gonghui.membership.tests.helpers import make_id_number
 from gonghui.orgs.models import CaseRole, Employer, Grant, OrgKind, OrgMove, OrgUnit, Role
 from gonghui.orgs.services import union_create
-from gonghui.testing.fixtures import StaffFactory, Tree, WorkerFactory, staff_on
+from gonghui.testing.fixtures import StaffFactory, Tree, WorkerFactory, is_transactional, staff_on
 
 
 @dataclass
@@ -163,14 +163,6 @@ def _roster_import(tree: Tree) -> RosterImport:
 # flush it): the module fixture refuses to start if it does.
 
 
-def _transactional_item(item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
-                               or (marker.args and marker.args[0])):
-        return True
-    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(item.fixturenames))
-
-
 @pytest.fixture(scope="module")
 def world_once(request, django_db_setup, django_db_blocker):
     """The module's pristine world, for modules with WORLD_ONCE_PER_MODULE = True (else None)."""
@@ -178,7 +170,7 @@ def world_once(request, django_db_setup, django_db_blocker):
         yield None
         return
     clash = [item.name for item in request.session.items
-             if item.module is request.module and _transactional_item(item)]
+             if item.module is request.module and is_transactional(item)]
     if clash:
         raise pytest.UsageError(f"{request.module.__name__} builds its world once (WORLD_ONCE_PER_MODULE) and "
                                 f"so cannot hold transactional tests: {', '.join(clash)}")
