@@ -1106,6 +1106,9 @@ def cluster_handle(*, actor, alert: ClusterAlert, note: str) -> ClusterAlert:
 
 SWEEP_LABELS = {"accept_warn": "即将超过受理期限", "accept_overdue": "超过受理期限，已提请上级督办",
                 "complete_warn": "即将超过办结期限", "complete_overdue": "超过办结期限，已提请上级督办"}
+# Board notices of a sweep batch, one per union (and per parent union when overdue); both engines
+# write these texts, {n} being the union's count of cases.
+BOARD_BODY, PARENT_TITLE, PARENT_BODY = "本级有{n}件职工诉求{label}。", "下级诉求超时督办", "下级工会有{n}件职工诉求{label}，请督促办理。"
 SWEEP_TITLES = {"accept_warn": "职工诉求即将超过受理期限", "accept_overdue": "职工诉求超过受理期限",
                 "complete_warn": "职工诉求即将超过办结期限", "complete_overdue": "职工诉求超过办结期限"}
 # (step, status, the moment column, the mark column, the warning mark an overdue step also sets).
@@ -1202,12 +1205,12 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
             FROM marked GROUP BY org_id, org_path, supervisor_id, supervisor_path
         ), board AS (
             INSERT INTO {org_notice} (org_id, org_path, kind, title, body, link, created_at)
-            SELECT org_id, org_path, 'case_deadline', %(b_title)s, '本级有' || n || %(b_body)s, %(b_link)s, %(now)s
+            SELECT org_id, org_path, 'case_deadline', %(b_title)s, %(b_pre)s || n || %(b_post)s, %(b_link)s, %(now)s
             FROM per_org
         ), parent_board AS (  -- the union above each holder, which the UPDATE has just looked up
             INSERT INTO {org_notice} (org_id, org_path, kind, title, body, link, created_at)
-            SELECT supervisor_id, supervisor_path, 'case_escalation', '下级诉求超时督办',
-                   '下级工会有' || sum(n) || %(p_body)s, '/console/cases/?supervising=1', %(now)s
+            SELECT supervisor_id, supervisor_path, 'case_escalation', %(p_title)s,
+                   %(p_pre)s || sum(n) || %(p_post)s, '/console/cases/?supervising=1', %(now)s
             FROM per_org WHERE %(overdue)s AND supervisor_id IS NOT NULL GROUP BY supervisor_id, supervisor_path
         ), deltas AS (
             -- An open case counts as overdue once, whichever deadline it missed first: +1 at its union
@@ -1232,9 +1235,10 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
     params = {"status": status, "now": now, "batch": batch, "after": after, "label": label, "notify": notify, "overdue": overdue,
               "action": Action.ESCALATE if overdue else Action.WARN, "w_title": "您的诉求已提请督办",
               "w_body": "承办工会未在期限内受理您的诉求，已提请上级工会督办。",
-              "b_title": SWEEP_TITLES[name], "b_body": f"件职工诉求{label}。",
-              "b_link": "/console/cases/?overdue=1" if overdue else "/console/cases/",
-              "p_body": f"件职工诉求{label}，请督促办理。"}
+              "b_title": SWEEP_TITLES[name], "p_title": PARENT_TITLE,
+              "b_link": "/console/cases/?overdue=1" if overdue else "/console/cases/"}
+    for key, template in (("b", BOARD_BODY), ("p", PARENT_BODY)):  # the count goes in between, in SQL
+        params[f"{key}_pre"], _n, params[f"{key}_post"] = template.format(n="{n}", label=label).partition("{n}")
     return sql, params
 
 
@@ -1288,7 +1292,7 @@ def _sweep_notices(name: str, label: str, per_org: list[tuple[int, str, int]], o
     """One board notice per union per batch (the count and the link to the list), and, when overdue,
     one per parent union that now supervises them."""
     notices = [OrgNotice(org_id=org_id, org_path=path, kind="case_deadline", title=SWEEP_TITLES[name],
-                         body=f"本级有{n}件职工诉求{label}。",
+                         body=BOARD_BODY.format(n=n, label=label),
                          link="/console/cases/?overdue=1" if overdue else "/console/cases/")
                for org_id, path, n in per_org]
     if overdue:
@@ -1297,8 +1301,8 @@ def _sweep_notices(name: str, label: str, per_org: list[tuple[int, str, int]], o
             if len(path) > STEP:
                 per_parent[path[:-STEP]] = per_parent.get(path[:-STEP], 0) + n
         parents = dict(OrgUnit.objects.filter(path__in=list(per_parent)).values_list("path", "pk"))
-        notices += [OrgNotice(org_id=parents[path], org_path=path, kind="case_escalation", title="下级诉求超时督办",
-                              body=f"下级工会有{n}件职工诉求{label}，请督促办理。",
+        notices += [OrgNotice(org_id=parents[path], org_path=path, kind="case_escalation", title=PARENT_TITLE,
+                              body=PARENT_BODY.format(n=n, label=label),
                               link="/console/cases/?supervising=1")
                     for path, n in per_parent.items() if path in parents]
     OrgNotice.objects.bulk_create(notices, batch_size=1000)
