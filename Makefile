@@ -26,6 +26,7 @@ demo: setup
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_divisions
 	$(BIN)/python manage.py load_occupations
+	$(BIN)/python manage.py load_laws
 	$(BIN)/python manage.py seed_demo
 	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real territorial tree is loaded once per test session."""
+"""Shared fixtures: the real territorial tree and the law library are loaded once per test session."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from gonghui.orgs.divisions import load_divisions
     from gonghui.orgs.occupations import load_occupations
 
+    from gonghui.legal.library import load_laws
+
     with django_db_blocker.unblock():
         load_divisions()
         load_occupations()
+        load_laws()
 
 
 @pytest.fixture(autouse=True)
@@ -42,4 +45,10 @@ def _territorial_tree(request, django_db_blocker):
                 from gonghui.casedesk.taxonomy import seed
 
                 seed(CaseCategory)
+            from gonghui.legal.models import Law
+
+            if not Law.objects.exists():
+                from gonghui.legal.library import load_laws
+
+                load_laws()
     yield

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "gonghui.analytics",
     "gonghui.membership",
     "gonghui.casedesk",
+    "gonghui.legal",
     "gonghui.portal",
     "gonghui.console",
 ]
@@ -178,6 +179,7 @@ GONGHUI_RATE_LIMITS = {
     "case_user_day": (10, 86400),  # cases one worker may file a day (the hotline and systems are not limited)
     "case_info_user_day": (30, 86400),  # additions (text and files) a worker may send to their cases a day
     "callback_ip_min": (30, 60),  # satisfaction-link submits per address a minute
+    "legal_ask_ip_min": (30, 60),  # legal questions asked per address a minute (the ranking is CPU work)
 }
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5
 GONGHUI_STAFF_LOCKOUT_SECONDS = 900
