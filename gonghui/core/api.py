@@ -140,6 +140,10 @@ _FIELD_LABELS = {
     "comment": "评价内容",
     "supervising": "督办",
     "attachments": "附件",
+    # The legal-affairs cloud
+    "question": "问题",
+    "law": "法律法规",
+    "article": "条文",
 }
 _BOUNDS = {"greater_than_equal": "不能小于{ge}", "greater_than": "应大于{gt}", "less_than_equal": "不能大于{le}",
            "less_than": "应小于{lt}"}
@@ -213,6 +217,7 @@ def data_error(request, exc: DataError):
 def register_routers() -> None:
     from gonghui.accounts.api import router as accounts_router
     from gonghui.casedesk.api import router as casedesk_router
+    from gonghui.legal.api import router as legal_router
     from gonghui.membership.api import router as membership_router
     from gonghui.orgs.api import router as orgs_router
 
@@ -220,6 +225,7 @@ def register_routers() -> None:
     api.add_router("/v1/", orgs_router)
     api.add_router("/v1/", membership_router)
     api.add_router("/v1/", casedesk_router)
+    api.add_router("/v1/", legal_router)
 
 
 register_routers()

@@ -305,7 +305,9 @@ def _precheck(request: HttpRequest, intake: Intake, files: list) -> dict:
 def case_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "GET":
-        return _new_page(request, intake=Intake(nonce=secrets.token_hex(16)))
+        # A question asked in the legal-affairs cloud comes along (?question=…) as the description.
+        carried = (request.GET.get("question") or "").replace("\x00", "").strip()[:2000]
+        return _new_page(request, intake=Intake(nonce=secrets.token_hex(16), description=carried))
     if _too_big(request):
         # Refused before the upload is read; what was typed is lost with it, so say so.
         return _new_page(request, intake=Intake(nonce=secrets.token_hex(16)), status=400,

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import case_views as cases
+from . import legal_views as legal
 from . import membership_views as membership
 from . import views
 
@@ -38,4 +39,11 @@ urlpatterns = [
     path("cases/<int:case_id>/withdraw/", cases.case_withdraw, name="case_withdraw"),
     path("cases/<int:case_id>/rate/", cases.case_rate, name="case_rate"),
     path("callbacks/<str:token>/", cases.callback, name="callback"),
+    # The legal-affairs cloud (法务云): public; /laws/<slug>/<第X条>/ is the article's permalink.
+    path("legal/", legal.ask, name="legal_ask"),
+    path("legal/guides/<slug:key>/", legal.guide, name="legal_guide"),
+    path("laws/", legal.library, name="laws"),
+    path("laws/search/", legal.search, name="law_search"),
+    path("laws/<str:law>/", legal.law_detail, name="law"),
+    path("laws/<str:law>/<str:article>/", legal.article, name="article"),
 ]
