@@ -156,7 +156,7 @@ class AskOut(Schema):
     legal_aid_url: str = Field(description="带上问题去申请法律援助")
 
 
-@router.get("/laws", auth=None, response={200: list[LawOut]}, summary="法规库：全部法律法规")
+@router.get("/laws", auth=None, response={200: list[LawOut], **ERRORS}, summary="法规库：全部法律法规")
 def laws(request):
     return [_law_out(law) for law in selectors.law_list()]
 

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.django_db
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 # Endpoints that answer 429 when called too often.
-RATE_LIMITED = {("post", "/api/v1/auth/sms-code"), ("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/staff/login")}
+RATE_LIMITED = {("post", "/api/v1/auth/sms-code"), ("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/staff/login"),
+                ("post", "/api/v1/legal/ask")}
 
 
 @pytest.fixture
@@ -63,8 +64,10 @@ def test_every_operation_declares_its_errors(document):
 
 def test_every_v1_path_is_versioned_and_secured_unless_it_is_a_login(document):
     # Logins, and the worker's satisfaction link (the signed single-use token is the credential).
+    # And the law library and legal questions: the law is for everyone.
     public = {"/api/v1/auth/sms-code", "/api/v1/auth/login", "/api/v1/auth/staff/login",
-              "/api/v1/callbacks/{token}"}
+              "/api/v1/callbacks/{token}", "/api/v1/laws", "/api/v1/laws/search", "/api/v1/laws/{law}",
+              "/api/v1/laws/{law}/articles/{article}", "/api/v1/legal/ask"}
     for method, path, operation in _operations(document):
         assert path.startswith("/api/v1/"), path
         assert bool(operation.get("security")) == (path not in public), (method, path)

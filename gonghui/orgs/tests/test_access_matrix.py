@@ -220,6 +220,12 @@ NOT_STAFF_ENDPOINTS = {
     ("POST", "/api/v1/cases/{case_id}/info"),
     ("GET", "/api/v1/cases/categories"),
     ("POST", "/api/v1/callbacks/{token}"),
+    # The law library and legal questions: public, nothing in the tree (gonghui/legal/tests/test_api.py).
+    ("GET", "/api/v1/laws"),
+    ("GET", "/api/v1/laws/search"),
+    ("GET", "/api/v1/laws/{law}"),
+    ("GET", "/api/v1/laws/{law}/articles/{article}"),
+    ("POST", "/api/v1/legal/ask"),
 }
 
 PUBLIC_EMPLOYER_FIELDS = {"id", "name", "uscc", "division_code", "division_name"}
