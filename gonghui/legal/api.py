@@ -177,9 +177,10 @@ def law_detail(request, law: str):
     for a in articles:
         if a.division_id:
             spans.setdefault(a.division_id, []).append(a.number)
+    rows = list(obj.divisions.order_by("order"))
     divisions = []
-    for d in obj.divisions.order_by("order"):
-        nums = spans.get(d.pk) or [n for c in d.children.all() for n in spans.get(c.pk, [])]
+    for d in rows:  # a chapter made of sections holds its sections' articles
+        nums = spans.get(d.pk) or [n for c in rows if c.parent_id == d.pk for n in spans.get(c.pk, [])]
         divisions.append({"level": d.level, "label": d.label, "title": d.title,
                           "first_article": min(nums) if nums else None, "last_article": max(nums) if nums else None})
     return {**_law_out(obj), "history": obj.history, "divisions": divisions, "appendix": obj.appendix,

@@ -73,6 +73,7 @@ class LibraryIndex:
     def __init__(self, docs: list[Doc]):
         self.docs = docs
         self.by_key = {(d.law_slug, d.number): d for d in docs}
+        self.by_pk = {d.pk: d for d in docs}
         self.df: collections.Counter = collections.Counter()
         self.df_body: collections.Counter = collections.Counter()
         for d in docs:
@@ -203,7 +204,7 @@ def rank(question: str, *, limit: int = 20, index: LibraryIndex | None = None,
             final[doc.pk] = final.get(doc.pk, 0.0) + GUIDE_BOOST * max(0.0, 1 - GUIDE_DECAY * i)
             if cite.reason:
                 reasons[doc.pk] = cite.reason
-    by_pk = {d.pk: d for d in index.docs} if final else {}
+    by_pk = index.by_pk
     ordered = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [Ranked(doc=by_pk[pk], score=round(score, 4), reason=reasons.get(pk) or _reason(by_pk[pk]))
             for pk, score in ordered]
@@ -221,5 +222,4 @@ def bm25_baseline(question: str, *, limit: int = 20, index: LibraryIndex | None 
     index = index or library_index()
     terms = dict.fromkeys(textindex.tokens(question), 1.0)
     scores = index.bm25f(terms, head=False)
-    by_pk = {d.pk: d for d in index.docs}
-    return [by_pk[pk] for pk, _s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+    return [index.by_pk[pk] for pk, _s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]

@@ -131,18 +131,12 @@ def search_articles(q: str, *, law: str | None = None, limit: int = 20) -> tuple
     law_obj = law_get(law) if law else None
     groups = _query_groups(q)
     limit = max(1, min(int(limit or 20), 50))
-    if connection.vendor == "postgresql":
-        hits, total = _search_pg(groups, law_obj, limit, require_all=True)
-        matched_all = True
-        if not total and len(groups) > 1:
-            hits, total = _search_pg(groups, law_obj, limit, require_all=False)
-            matched_all = False
-    else:
-        hits, total = _search_memory(groups, law_obj, limit, require_all=True)
-        matched_all = True
-        if not total and len(groups) > 1:
-            hits, total = _search_memory(groups, law_obj, limit, require_all=False)
-            matched_all = False
+    search = _search_pg if connection.vendor == "postgresql" else _search_memory  # SQLite: the demo
+    hits, total = search(groups, law_obj, limit, require_all=True)
+    matched_all = True
+    if not total and len(groups) > 1:
+        hits, total = search(groups, law_obj, limit, require_all=False)
+        matched_all = False
     return hits, total, matched_all
 
 
@@ -198,7 +192,7 @@ def _search_memory(groups, law_obj, limit, *, require_all: bool) -> tuple[list[H
     candidates = candidates or set()
     scores = index.bm25f({w: 1.0 for g in word_groups for w in g}, law_id=law_obj.pk if law_obj else None)
     ordered = sorted((pk for pk in candidates if pk in scores), key=lambda pk: (-scores[pk], pk))
-    by_pk = {d.pk: d for d in index.docs}
+    by_pk = index.by_pk
     words = [t for g in groups for t in g]
     hits = [Hit(article=by_pk[pk], law_slug=by_pk[pk].law_slug, law_short=by_pk[pk].law_short, number=by_pk[pk].number,
                 label=by_pk[pk].label, snippet=highlight(by_pk[pk].text, words), score=round(scores[pk], 4))
@@ -209,7 +203,8 @@ def _search_memory(groups, law_obj, limit, *, require_all: bool) -> tuple[list[H
 def highlight(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
     """The stretch of `text` with the most of the words, HTML-escaped, each found word in <mark>."""
     flat = text.replace("\n", " ")
-    folded = textindex.normalize(flat) if len(textindex.normalize(flat)) == len(flat) else flat.lower()
+    normalized = textindex.normalize(flat)
+    folded = normalized if len(normalized) == len(flat) else flat.lower()  # offsets must match the text shown
     terms = sorted({w for w in words if w and len(w) <= 20}, key=len, reverse=True)
     spans: list[tuple[int, int]] = []
     if terms:
