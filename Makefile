@@ -4,8 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_DEBS := ca-certificates
-TEST_DEBS := postgresql fonts-noto-cjk chromium
+DEMO_DEBS := ca-certificates fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+TEST_DEBS := postgresql fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

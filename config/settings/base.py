@@ -179,7 +179,8 @@ GONGHUI_RATE_LIMITS = {
     "case_user_day": (10, 86400),  # cases one worker may file a day (the hotline and systems are not limited)
     "case_info_user_day": (30, 86400),  # additions (text and files) a worker may send to their cases a day
     "callback_ip_min": (30, 60),  # satisfaction-link submits per address a minute
-    "legal_ask_ip_min": (30, 60),  # legal questions asked per address a minute (the ranking is CPU work)
+    "legal_ask_ip_min": (30, 60),
+    "legal_aid_user_day": (5, 86400),  # legal-aid applications one worker may submit a day  # legal questions asked per address a minute (the ranking is CPU work)
 }
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5
 GONGHUI_STAFF_LOCKOUT_SECONDS = 900
@@ -233,3 +234,14 @@ GONGHUI_CASE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 GONGHUI_CASE_ATTACHMENTS_MAX = 9
 GONGHUI_CASE_CALLBACK_DAYS = 15  # how long the satisfaction link works
 GONGHUI_CASE_DISSATISFIED_AT_OR_BELOW = 2  # a rating this low reopens the case
+
+# --- Legal-affairs cloud ---------------------------------------------------------------------------
+# National defaults; a union overrides them for itself and its subtree (LegalPolicy, in the console).
+GONGHUI_LEGAL_DEFAULTS = {
+    "aid_decide_days": 5,  # legal-aid decision, working days, paused while documents are awaited
+    "opinion_reply_days": 15,  # 意见书: the employer's written reply
+    "suggestion_reply_days": 5,  # 建议书: the labour inspection authority opens a case or explains
+    "reminder_reply_days": 0,  # 提示函: no reply required unless a union sets one
+}
+GONGHUI_LEGAL_REMIND_WORKDAYS = 2  # remind the union this many working days before a letter's or aid deadline
+GONGHUI_LEGAL_AID_FACTS_MAX = 5000

@@ -218,6 +218,7 @@ def register_routers() -> None:
     from gonghui.accounts.api import router as accounts_router
     from gonghui.casedesk.api import router as casedesk_router
     from gonghui.legal.api import router as legal_router
+    from gonghui.legal.api_aid import router as legal_aid_router
     from gonghui.membership.api import router as membership_router
     from gonghui.orgs.api import router as orgs_router
 
@@ -226,6 +227,7 @@ def register_routers() -> None:
     api.add_router("/v1/", membership_router)
     api.add_router("/v1/", casedesk_router)
     api.add_router("/v1/", legal_router)
+    api.add_router("/v1/", legal_aid_router)
 
 
 register_routers()

@@ -250,11 +250,13 @@ def test_merge_withdraw_and_refer_to_legal_aid(tree):
     with pytest.raises(Conflict):
         services.case_merge(actor=d.grassroots, case=a, into=b)
     calls = []
+    saved = list(services.LEGAL_AID_HANDLERS)  # the legal app's real handler is tested in gonghui/legal/tests
+    services.LEGAL_AID_HANDLERS[:] = []
     services.register_legal_aid_handler(lambda **kw: calls.append(kw) or "LA-1")
     try:
         a = services.case_refer_legal_aid(actor=d.grassroots, case=a, note="需要申请劳动仲裁")
     finally:
-        services.LEGAL_AID_HANDLERS.clear()
+        services.LEGAL_AID_HANDLERS[:] = saved
     assert a.legal_aid_ref == "LA-1" and calls[0]["case"].pk == a.pk
     c = file_case(d.worker, tree.nantou_employer, category="leave", description="想咨询年休假天数的计算方法。")
     with pytest.raises(NotFound):
