@@ -1,5 +1,5 @@
-"""Figures, machine facts and the backbone, membership and case desk sections of docs/benchmarks.md
-(used by bench/run.py)."""
+"""Figures, machine facts and the backbone, membership, case desk and legal-affairs sections of
+docs/benchmarks.md (used by bench/run.py)."""
 
 from __future__ import annotations
 
@@ -581,6 +581,175 @@ def write_casedesk_docs(result: dict) -> None:
     _write_section(casedesk_markdown(result), C_START, C_END)
 
 
+# --- The legal-affairs cloud -----------------------------------------------------------------------
+
+L_START, L_END = "<!-- legal:start -->", "<!-- legal:end -->"
+
+
+def legal_verdicts(result: dict) -> list[str]:
+    """One line per target or headline figure."""
+    out = []
+    search = result.get("search")
+    if search:
+        a, r = search["api"], search["raw"]
+        out.append(f"law search: API p95 {a['p95']} ms over {search['queries_n']} queries (raw statements p95 "
+                   f"{r['p95']} ms; target ≤ {result['targets']['search_p95_ms']:.0f}) "
+                   f"{'met' if search['pass'] else 'MISSED'}"
+                   + (f"; queries whose own p95 is above it: {', '.join(search['queries_over_target'])}"
+                      if search.get("queries_over_target") else ""))
+    ask = result.get("ask")
+    if ask:
+        out.append(f"legal ask: API p50 {ask['api']['p50']} / p95 {ask['api']['p95']} ms over {ask['questions']} "
+                   f"questions (ranking alone p95 {ask['ranking']['p95']} ms; first call {ask['cold_first_ms']:.0f} ms; "
+                   "no target: reported)")
+    quality = (result.get("quality") or {}).get("all")
+    if quality:
+        o, b = quality["ours"], quality["bm25"]
+        out.append(f"ranking quality (all {quality['n']}): recall@5 {o['recall_at_5']:.3f} vs BM25 {b['recall_at_5']:.3f}, "
+                   f"MRR {o['mrr']:.3f} vs BM25 {b['mrr']:.3f}")
+    for name in ("pdf", "docx"):
+        doc = (result.get("pdf") or {}).get(name)
+        if doc and "error" in doc:
+            out.append(f"letter {name}: NOT MEASURED ({doc['error']})")
+        elif doc:
+            out.append(f"letter {name}: first {doc['first_ms']:.0f} ms, warm p50 {doc['warm']['p50']} / p95 "
+                       f"{doc['warm']['p95']} ms, {doc['bytes']:,} bytes"
+                       + (f", {doc.get('pages')} pages" if name == "pdf" else ""))
+    return out
+
+
+def _stats3(s: dict) -> str:
+    return _stat(s, "p50", "p95", "p99")
+
+
+def legal_markdown(result: dict) -> str:
+    m, d, t = result["machine"], result["data"], result["targets"]
+    ps = m["postgresql_settings"]
+    lines = [
+        L_START,
+        "## Legal-affairs cloud (issue 5)",
+        "",
+        f"Run `{result['command']}` on {result['finished_at']} (UTC); raw figures in `bench/results/{result['file']}`.",
+        "",
+        f"**Machine:** {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, PostgreSQL {m['postgresql']} "
+        f"(shared_buffers {ps['shared_buffers']}, work_mem {ps['work_mem']}, jit {ps['jit']}), Python {m['python']}, "
+        f"all in one process (no HTTP server). Load average before / after: {result['load_average_before']} / "
+        f"{result['load_average_after']}.",
+        "",
+        f"**Data:** the law library, {d['laws']} laws and {d['articles']} articles (`legal_article` "
+        f"{d['article_table_kb']:,} kB, its indexes {d['article_indexes_kb']:,} kB, of which the full-text GIN index "
+        f"{d['search_index_kb']:,} kB), "
+        + (f"loaded by `manage.py load_laws` in this run ({d['seconds']} s)" if d.get("loaded_in_run")
+           else "already loaded (reused)")
+        + ". It does not grow with the national data, so every run rewrites this section.",
+        "",
+        "| requirement | measured | raw database, same run | ratio | target | met |",
+        "| --- | --- | --- | ---: | --- | :---: |",
+    ]
+    search = result.get("search")
+    if search:
+        a, r = search["api"], search["raw"]
+        lines.append(
+            f"| law search: `GET /api/v1/laws/search`, {search['queries_n']} worker queries "
+            f"({search['with_law_filter']} with a law filter) × {search['rounds']} rounds, JSON decoded | API "
+            f"{_stats3(a)} | the request's own {'/'.join(str(n) for n in search['statements_per_request'])} statements "
+            f"replayed through psycopg: {_stats3(r)} (the full-text statements alone: {_stats3(search['raw_search_statement'])}) "
+            f"| {a['p95'] / r['p95']:.1f}× | p95 ≤ {t['search_p95_ms']:.0f} ms | {_ok(search['pass'])} |")
+        lines.append(
+            f"| law search in-process (`selectors.search_articles`) | {_stats3(search['selector'])} (cutting the query "
+            f"into words and adding the law's terms: {_stats3(search['query_words'])}) | – | – | – | – |")
+        lines.append(
+            f"| law search, first request of a fresh process (jieba's dictionary loaded) | {search['cold_first_ms']:,.0f} ms "
+            f"| – | – | – | – |")
+    ask = result.get("ask")
+    if ask:
+        a, r = ask["api"], ask["raw"]
+        lines.append(
+            f"| question: `POST /api/v1/legal/ask`, the {ask['questions']} evaluation questions × {ask['rounds']} "
+            f"rounds, JSON decoded | API {_stats3(a)} | its {ask['queries']} statements (rate-limit upsert, the "
+            f"library's version) replayed: {_stats3(r)} | {a['p95'] / r['p95']:.1f}× | none: reported | – |")
+        lines.append(
+            f"| question in-process: `selectors.ask` / the ranking alone (`ranking.rank` on the built index, no "
+            f"database) | ask {_stats3(ask['selector'])}; ranking {_stats3(ask['ranking'])} (of which the analysis: "
+            f"typos, the law's terms, the guide: {_stats3(ask['analyse'])}) | – | – | – | – |")
+        lines.append(
+            f"| question, first request of a fresh process (the in-memory index of {ask['index']['articles']} articles "
+            f"built) | {ask['cold_first_ms']:,.0f} ms (the build alone {ask['index_build_ms']:,.0f} ms) | – | – | – | – |")
+    lines.append("")
+    if search:
+        w = search["worst"]
+        parts = ", ".join(f"{st['kind']} {_ms(st['p50'])}" for st in w["statements"])
+        medians = ", ".join(f"{k} {_ms(v)}" for k, v in search["statement_p50_median"].items())
+        fallback = ", ".join(search["fallback_to_any_word"]) or "none"
+        lines += [
+            f"Search statements, the median over the queries of each one's p50 (ms): {medians}. Queries where no "
+            f"article has every word, so a second full-text statement asks for any word: {fallback}. The slowest "
+            f"query, {w['q']}{' (' + w['law'] + ')' if w['law'] else ''}, {w['total']:,} matches"
+            f"{'' if w['matched_all'] else ' on any word'}: API {_stat(w['api'], 'p50', 'p95')}, its statements raw "
+            f"{_stat(w['raw'], 'p50', 'p95')} (p50 each: {parts}). Queries whose own API p95 is above "
+            f"{t['search_p95_ms']:.0f} ms: {', '.join(search['queries_over_target']) or 'none'}.",
+            "",
+        ]
+    quality = result.get("quality")
+    if quality:
+        lines += ["Ranking quality on `data/legal/ask_eval.json` (gonghui/legal/evaluation.py; the weights were tuned "
+                  "on *dev* only). recall@5: share of a question's cited articles in the top five; MRR: 1 / rank of "
+                  "the first cited article in the top 20.", "",
+                  "| questions | n | recall@5 ours | recall@5 BM25 | MRR ours | MRR BM25 | nothing in the top 20: ours / BM25 |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for key in ("dev", "test", "all"):
+            q = quality.get(key)
+            if not q:
+                continue
+            o, b = q["ours"], q["bm25"]
+            lines.append(f"| {key} | {q['n']} | {o['recall_at_5']:.3f} | {b['recall_at_5']:.3f} | {o['mrr']:.3f} | "
+                         f"{b['mrr']:.3f} | {len(o['misses'])} / {len(b['misses'])} |")
+        lines.append("")
+    pdf = result.get("pdf")
+    if pdf:
+        letter = pdf["letter"]
+        lines += [f"Letters: a {letter['kind']} ({letter['paragraphs']} paragraphs, {letter['demands']} demands) quoting "
+                  f"{', '.join(letter['articles'])} in full ({letter['article_chars']:,} characters), rendered by "
+                  "`gonghui.legal.documents`: the first render of the process, then warm renders.", "",
+                  "| format | first render (cold) | warm p50 | warm p95 | renders | pages | bytes |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name, label in (("pdf", "PDF (`render_pdf`, WeasyPrint)"), ("docx", "DOCX (`render_docx`, python-docx)")):
+            doc = pdf.get(name)
+            if not doc:
+                continue
+            if "error" in doc:
+                lines.append(f"| {label} | not measured: {doc['error']} | | | | | |")
+                continue
+            w = doc["warm"]
+            lines.append(f"| {label} | {doc['first_ms']:,.0f} ms | {_ms(w.get('p50'))} ms | {_ms(w.get('p95'))} ms | "
+                         f"{w['n']} | {doc.get('pages') or '–'} | {doc['bytes']:,} |")
+        lines.append("")
+    lines += [*LEGAL_NOTES, "", L_END]
+    return "\n".join(lines)
+
+
+LEGAL_NOTES = [
+    "How it is measured (bench/legal.py):",
+    "",
+    "- **Search** goes through `django.test.Client` (the whole Django stack in-process, no HTTP server: URL "
+    "resolution, the endpoint, the selector, JSON out and decoded). Each query's statements are captured from "
+    "one request with an execute wrapper (the law lookup for a filter, the tsquery over the generated "
+    "`search_vector` column with its GIN index, a second one when no article has every word, the articles by "
+    "id) and replayed as they are through psycopg on their own connection; rounds run the queries in a "
+    "shuffled order.",
+    "- **Questions** are ranked in memory (BM25F over the articles' text and head, typo correction, the law's "
+    "terms, the practical guides); the database part of a request is the per-address rate-limit upsert and "
+    "the library's version stamp. Each request comes from its own address, so the limit (30 a minute per "
+    "address) counts as in production and refuses none; production settings are unchanged.",
+    "- **Cold** figures clear the process's caches first (jieba's dictionary, the library index), as a freshly "
+    "started web process would have them.",
+]
+
+
+def write_legal_docs(result: dict) -> None:
+    _write_section(legal_markdown(result), L_START, L_END)
+
+
 if __name__ == "__main__":
     # Rewrite a docs section from a saved result: python bench/report.py bench/results/backbone-….json
     import json
@@ -591,5 +760,7 @@ if __name__ == "__main__":
         write_membership_docs(saved)
     elif saved.get("benchmark") == "casedesk":
         write_casedesk_docs(saved)
+    elif saved.get("benchmark") == "legal":
+        write_legal_docs(saved)
     else:
         write_docs(saved)

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The benchmarks (`make bench`): national-size data, then the API against raw SQL.
 
-Three parts, all by default (`--only backbone`, `--only membership` or `--only casedesk` runs one):
-the backbone (this file), membership (bench/membership.py: lookups over 10 M members, the HTTP join
-flow and a flash crowd served by granian beside pgbench, a 1 M-row roster import beside COPY) and the
-12351 case desk (bench/casedesk.py: the deadline sweep over 1 M open cases while a handler works, a
-county's case board, dashboard numbers, case creation through HTTP beside pgbench).
+Four parts, all by default (`--only backbone`, `--only membership`, `--only casedesk` or `--only legal`
+runs one): the backbone (this file), membership (bench/membership.py: lookups over 10 M members, the
+HTTP join flow and a flash crowd served by granian beside pgbench, a 1 M-row roster import beside
+COPY), the 12351 case desk (bench/casedesk.py: the deadline sweep over 1 M open cases while a handler
+works, a county's case board, dashboard numbers, case creation through HTTP beside pgbench) and the
+legal-affairs cloud (bench/legal.py: law search and questions through the API beside their SQL raw,
+ranking quality against BM25, letter rendering; it needs only the law library, not the national data).
 
 Runs against DATABASE_URL (scripts/with_pg.py starts a throwaway cluster): migrate, generate the
 national dataset with `gen_national` (unless it is already there), create admins at the national
@@ -18,6 +20,7 @@ at full size, their sections of docs/benchmarks.md. Not a test: it reports, it d
     make bench BENCH_ARGS="--scale 0.01"        # a quick run
     make bench BENCH_ARGS="--only membership"   # membership alone (still needs the unions and employers)
     make bench BENCH_ARGS="--only casedesk"     # the case desk alone (still needs the unions and employers)
+    make bench BENCH_ARGS="--only legal"        # the legal-affairs cloud alone (no national data: ~1.5 min)
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench import casedesk, membership, report  # noqa: E402
+from bench import casedesk, legal, membership, report  # noqa: E402
 from gonghui.accounts.models import User  # noqa: E402
 from gonghui.accounts.services import token_issue  # noqa: E402
 from gonghui.analytics.rollups import STAFF, rollup_add  # noqa: E402
@@ -125,11 +128,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=1000, help="how deep to walk the employer list")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--docs", choices=["auto", "always", "never"], default="auto",
-                        help="rewrite docs/benchmarks.md: auto = only at full size")
-    parser.add_argument("--only", choices=["all", "backbone", "membership", "casedesk"], default="all",
+                        help="rewrite docs/benchmarks.md: auto = only at full size (the legal section: every run)")
+    parser.add_argument("--only", choices=["all", "backbone", "membership", "casedesk", "legal"], default="all",
                         help="run one part (default: all)")
     membership.add_arguments(parser)
     casedesk.add_arguments(parser)
+    legal.add_arguments(parser)
     return parser.parse_args()
 
 
@@ -362,6 +366,9 @@ def main() -> int:
     if connection.vendor != "postgresql":
         sys.exit("bench/run.py needs PostgreSQL: run it through `make bench` (scripts/with_pg.py).")
     started = datetime.datetime.now(datetime.UTC)
+    if args.only == "legal":  # the law library alone: no national dataset
+        call_command("migrate", verbosity=0, interactive=False)
+        return run_legal(args)
     generation = prepare_data(args)
     status = 0
     if args.only in ("all", "backbone"):
@@ -370,7 +377,24 @@ def main() -> int:
         status |= run_membership(args)
     if args.only in ("all", "casedesk"):
         status |= run_casedesk(args)
+    if args.only == "all":
+        status |= run_legal(args)
     return status
+
+
+def run_legal(args) -> int:
+    started = datetime.datetime.now(datetime.UTC)
+    result = legal.main(args, started)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / result["file"]
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(f"bench: wrote {out.relative_to(ROOT)}")
+    if args.docs != "never":  # the law library is the same size at any scale: every run rewrites its section
+        report.write_legal_docs(result)
+        print(f"bench: rewrote the legal-affairs section of {report.DOCS.relative_to(ROOT)}")
+    for line in report.legal_verdicts(result):
+        print(f"bench: {line}")
+    return 0
 
 
 def run_casedesk(args) -> int:
