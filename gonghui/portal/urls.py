@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from . import aid_views as aid
 from . import case_views as cases
 from . import legal_views as legal
 from . import membership_views as membership
@@ -42,6 +43,13 @@ urlpatterns = [
     # The legal-affairs cloud (法务云): public; /laws/<slug>/<第X条>/ is the article's permalink.
     path("legal/", legal.ask, name="legal_ask"),
     path("legal/guides/<slug:key>/", legal.guide, name="legal_guide"),
+    # Legal aid (工会法律援助): the applicant's and the assigned provider's pages.
+    path("legal/aid/", aid.aid_list, name="aid_list"),
+    path("legal/aid/new/", aid.aid_new, name="aid_new"),
+    path("legal/aid/<int:application_id>/", aid.aid_detail, name="aid_detail"),
+    path("legal/aid/<int:application_id>/documents/<int:document_id>/", aid.aid_document, name="aid_document"),
+    re_path(r"^legal/aid/(?P<application_id>\d+)/(?P<action>documents|supply|withdraw|stage|decision|hearing|"
+            r"deadline_done|note|conclude)/$", aid.aid_action, name="aid_action"),
     path("laws/", legal.library, name="laws"),
     path("laws/search/", legal.search, name="law_search"),
     path("laws/<str:law>/", legal.law_detail, name="law"),
