@@ -380,6 +380,12 @@ def _get(request, application_id) -> AidApplication:
     return aid.aid_get(actor=request.user, application_id=application_id)
 
 
+def _worker(request) -> User:
+    if request.user.kind != User.Kind.WORKER:
+        raise PermissionDenied("该功能仅限职工本人使用")
+    return request.user
+
+
 def _staff(request) -> User:
     if request.user.kind == User.Kind.WORKER:
         raise PermissionDenied("仅限工会工作人员使用")
@@ -418,7 +424,8 @@ def aid_apply(request, payload: AidIn):
 
 @router.get("/me/legal-aid", response={200: list[AidOut], **ERRORS}, summary="我的法律援助申请；承办律师另见 assigned")
 def my_aid(request, assigned: bool = Query(False, description="true：指派给我承办的案件（律师/志愿者）")):
-    rows = aid.assigned_to_me(request.user) if assigned else aid.my_applications(request.user)
+    user = _worker(request)
+    rows = aid.assigned_to_me(user) if assigned else aid.my_applications(user)
     return list(rows[:200])
 
 
@@ -435,12 +442,14 @@ def aid_documents(request, application_id: str, kind: Form[str], files: File[lis
 @router.post("/legal/aid/{application_id}/supply", response={200: AidDetailOut, **ERRORS},
              summary="申请人按通知补充材料后提交（审查期限顺延）")
 def aid_supply(request, application_id: str, payload: TextIn):
+    _worker(request)
     application = aid.aid_supply(actor=request.user, application=_get(request, application_id), text=payload.text)
     return _detail(request.user, application)
 
 
 @router.post("/legal/aid/{application_id}/withdraw", response={200: AidOut, **ERRORS}, summary="申请人撤回申请")
 def aid_withdraw(request, application_id: str, payload: ReasonIn):
+    _worker(request)
     return aid.aid_withdraw(actor=request.user, application=_get(request, application_id), reason=payload.reason)
 
 
@@ -589,7 +598,11 @@ def aid_archive(request, application_id: str):
 # --- Rosters and settings -------------------------------------------------------------------------
 
 
-@router.get("/legal/aid-providers", response={200: list[ProviderOut], **ERRORS},
+class ProviderPage(Schema):
+    items: list[ProviderOut]
+
+
+@router.get("/legal/aid-providers", response={200: ProviderPage, **ERRORS},
             summary="法律援助律师/志愿者名册（本级及下级）")
 def provider_list(request, node: int | None = None, active: bool = True):
     user = _staff(request)
@@ -599,7 +612,7 @@ def provider_list(request, node: int | None = None, active: bool = True):
         qs = qs.filter(org_path__startswith=org.path)
     if active:
         qs = qs.filter(is_active=True)
-    return list(qs.order_by("org_path", "name")[:500])
+    return {"items": list(qs.order_by("org_path", "name")[:500])}
 
 
 @router.post("/legal/aid-providers", response={201: ProviderOut, **ERRORS}, summary="登记律师/志愿者")

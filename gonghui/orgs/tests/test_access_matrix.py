@@ -8,16 +8,19 @@ sees nothing of Nanshan's) and with a Nanshan node (a sibling's admin gets 404).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from gonghui.accounts.models import User
 from gonghui.casedesk.models import CallbackLink, Case, CaseEvent
 from gonghui.core.models import AuditEntry
+from gonghui.legal.models import AidApplication, AidDeadline, AidDocument, AidEvent, AidProvider, AidStage, LegalPolicy
 from gonghui.membership.models import (
     Application,
     ChangeRequest,
@@ -99,6 +102,14 @@ def _active_case(w: World) -> dict:
 
 def _resolved_case(w: World) -> dict:
     return {"case_id": w.resolved_case.pk}  # resolved at 南头精密's union
+
+
+def _aid(name: str):
+    return lambda w: {"application_id": getattr(w, name).pk}
+
+
+def _in_days(days: int) -> str:
+    return (timezone.now() + datetime.timedelta(days=days)).isoformat()
 
 
 def _new_employer(w: World) -> dict:
@@ -193,6 +204,48 @@ ENDPOINTS = [
              body=lambda w: {"reason": "职工反映加班费仍未到账"}),
     Endpoint("POST", "/api/v1/cases/{case_id}/rate-by-phone", _resolved_case, body=lambda w: {"score": 5}),
     Endpoint("POST", "/api/v1/cases/{case_id}/reveal-phone", _case),
+    Endpoint("POST", "/api/v1/cases/{case_id}/legal-aid", _case, body=lambda w: {"note": "职工要求申请劳动仲裁"}),
+    # Legal aid at 南山区: content follows the case role, like cases; the roster and settings the general role.
+    *_node_lists("/api/v1/legal/aid", AidApplication, "org_path"),
+    Endpoint("GET", "/api/v1/legal/aid/stats", body=lambda w: {"node": w.tree.nanshan.pk}),
+    Endpoint("GET", "/api/v1/legal/aid/{application_id}", _aid("aid_submitted")),
+    Endpoint("GET", "/api/v1/legal/aid/{application_id}/documents/{document_id}",
+             lambda w: {"application_id": w.aid_submitted.pk, "document_id": w.aid_document.pk}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/documents", _aid("aid_submitted"), multipart=True,
+             body=lambda w: {"kind": "evidence", "files": [SimpleUploadedFile("考勤.jpg", b"\xff\xd8\xff\xe0" + b"0" * 64)]}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/request-documents", _aid("aid_submitted"),
+             body=lambda w: {"text": "请补充工资条"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/approve", _aid("aid_submitted"), body=lambda w: {}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/reject", _aid("aid_submitted"),
+             body=lambda w: {"reason": "不属于劳动争议"}),
+    Endpoint("GET", "/api/v1/legal/aid/{application_id}/providers", _aid("aid_approved")),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/assign", _aid("aid_approved"),
+             body=lambda w: {"provider_id": w.aid_provider.pk}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/stages", _aid("aid_assigned"), ok=201,
+             body=lambda w: {"kind": "first_instance", "started_on": "2026-11-02", "forum": "南山区人民法院"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/stages/{stage_id}/decision",
+             lambda w: {"application_id": w.aid_assigned.pk, "stage_id": w.aid_stage.pk},
+             body=lambda w: {"received_on": str(w.aid_stage.started_on), "result": "仲裁裁决支持全部请求"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/deadlines", _aid("aid_assigned"), ok=201,
+             body=lambda w: {"title": "仲裁开庭", "due_at": _in_days(10)}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/deadlines/{deadline_id}/done",
+             lambda w: {"application_id": w.aid_assigned.pk, "deadline_id": w.aid_deadline.pk}, body=lambda w: {}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/notes", _aid("aid_assigned"), ok=201,
+             body=lambda w: {"text": "已与公司人事沟通"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/conclude", _aid("aid_assigned"), body=lambda w: {
+        "outcome": "settled", "closing_report": "双方和解，公司一次性支付工伤待遇差额，申请人满意。"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/archive", _aid("aid_concluded")),
+    Endpoint("GET", "/api/v1/legal/aid-providers", kind=LIST, label="own subtree", meta=_rows(AidProvider, "org_path")),
+    Endpoint("GET", "/api/v1/legal/aid-providers", body=lambda w: {"node": w.tree.nanshan.pk}, label="of a node",
+             meta=_rows(AidProvider, "org_path")),
+    Endpoint("POST", "/api/v1/legal/aid-providers", ok=201, body=lambda w: {
+        "org_id": w.tree.nanshan.pk, "kind": "volunteer", "name": "陈静", "phone": "13912348888",
+        "expertise": ["injury"]}),
+    Endpoint("PATCH", "/api/v1/legal/aid-providers/{provider_id}", lambda w: {"provider_id": w.aid_provider.pk},
+             body=lambda w: {"max_active": 12}),
+    Endpoint("GET", "/api/v1/legal/policy/{org_id}", lambda w: {"org_id": w.tree.nanshan.pk}),
+    Endpoint("PUT", "/api/v1/legal/policy/{org_id}", lambda w: {"org_id": w.tree.nanshan.pk},
+             body=lambda w: {"aid_decide_days": 4}),
 ]
 
 # Endpoints every caller uses for themselves; they address nothing in the tree.
@@ -226,6 +279,11 @@ NOT_STAFF_ENDPOINTS = {
     ("GET", "/api/v1/laws/{law}"),
     ("GET", "/api/v1/laws/{law}/articles/{article}"),
     ("POST", "/api/v1/legal/ask"),
+    # Legal aid: the worker's own application (gonghui/legal/tests/test_aid.py).
+    ("POST", "/api/v1/legal/aid"),
+    ("GET", "/api/v1/me/legal-aid"),
+    ("POST", "/api/v1/legal/aid/{application_id}/supply"),
+    ("POST", "/api/v1/legal/aid/{application_id}/withdraw"),
 }
 
 PUBLIC_EMPLOYER_FIELDS = {"id", "name", "uscc", "division_code", "division_name"}
@@ -269,6 +327,11 @@ def state(w: World) -> dict:
         "case_events": CaseEvent.objects.count(),
         "callback_links": list(CallbackLink.objects.values_list("id", "used_at").order_by("id")),
         "case_audit": AuditEntry.objects.filter(action__startswith="case.").count(),
+        "aid": list(AidApplication.objects.values_list("id", "status", "provider_id", "updated_at").order_by("id")),
+        "aid_rows": (AidDocument.objects.count(), AidStage.objects.count(), AidDeadline.objects.count(),
+                     AidEvent.objects.count(), LegalPolicy.objects.count()),
+        "aid_providers": list(AidProvider.objects.values_list("id", "max_active", "active_count").order_by("id")),
+        "aid_audit": AuditEntry.objects.filter(action__startswith="legal_aid.").count(),
     }
 
 
@@ -393,6 +456,12 @@ WORKER_ONLY = [
     Endpoint("POST", "/api/v1/cases/{case_id}/withdraw", _case, body=lambda w: {"reason": "已与公司协商解决"}),
     Endpoint("POST", "/api/v1/cases/{case_id}/info", _case, body=lambda w: {"text": "车间还有三人也没拿到工资"},
              multipart=True),
+    Endpoint("GET", "/api/v1/me/legal-aid"),
+    Endpoint("POST", "/api/v1/legal/aid", ok=201, body=lambda w: {
+        "category": "wages", "employer_id": w.tree.nantou_employer.pk,
+        "facts": "公司拖欠我两个月工资共一万二千元，协商不成，请求工会提供法律援助。"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/supply", _aid("aid_waiting"), body=lambda w: {"text": "已补充"}),
+    Endpoint("POST", "/api/v1/legal/aid/{application_id}/withdraw", _aid("aid_submitted"), body=lambda w: {}),
 ]
 # Worker-only calls whose owner case needs its own setup (tested in gonghui/membership/tests/test_claim.py).
 WORKER_ONLY_ELSEWHERE = [
@@ -459,6 +528,10 @@ OWNERS = {
     "GET /api/v1/me/cases": "case_worker",
     "POST /api/v1/cases/{case_id}/withdraw": "case_worker",
     "POST /api/v1/cases/{case_id}/info": "case_worker",
+    "GET /api/v1/me/legal-aid": "aid_worker",
+    "POST /api/v1/legal/aid": "worker",
+    "POST /api/v1/legal/aid/{application_id}/supply": "aid_worker",
+    "POST /api/v1/legal/aid/{application_id}/withdraw": "aid_worker",
 }
 
 

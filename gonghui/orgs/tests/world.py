@@ -13,6 +13,8 @@ from django.db import transaction
 from gonghui.accounts.models import User
 from gonghui.casedesk import services as casedesk
 from gonghui.casedesk.models import Case
+from gonghui.legal import aid
+from gonghui.legal.models import AidApplication, AidDeadline, AidDocument, AidProvider, AidStage
 from gonghui.membership import services as membership
 from gonghui.membership.imports import import_create, roster_validate_run
 from gonghui.membership.models import Application, ChangeRequest, Member, RosterImport, Transfer
@@ -49,6 +51,17 @@ class World:
     case: Case  # a protected-identity wage case filed by case_worker, pending at 南头精密's union
     active_case: Case  # case_worker's case about an employer without a union: in progress at 南头街道
     resolved_case: Case  # case_worker's overtime case, resolved at 南头精密's union (waiting for the rating)
+    # Legal aid at 南山区 (the county union handles 南头精密's workers), each file aid_worker's:
+    aid_worker: User
+    aid_provider: AidProvider  # a lawyer on 南山区's roster
+    aid_submitted: AidApplication  # with identity and evidence: ready for a decision
+    aid_document: AidDocument  # its evidence
+    aid_waiting: AidApplication  # asked for documents
+    aid_approved: AidApplication  # waiting for a lawyer
+    aid_assigned: AidApplication  # with the lawyer, in arbitration (aid_stage, with its statutory aid_deadline)
+    aid_stage: AidStage
+    aid_deadline: AidDeadline
+    aid_concluded: AidApplication  # concluded, waiting to be archived
 
     def in_nanshan(self, path: str) -> bool:
         return path.startswith(self.tree.nanshan.path)
@@ -85,7 +98,37 @@ def build_world() -> World:
         done_move=done_move,
         **m,
         **_casedesk(tree, shenzhen_admin),
+        **_legal_aid(tree, shenzhen_admin),
     )
+
+
+def _legal_aid(tree: Tree, handler: User) -> dict:
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+    aid_worker = WorkerFactory(display_name="吴援助")
+    provider = aid.provider_save(actor=handler, org=tree.nanshan, data={
+        "kind": "lawyer", "name": "王明", "phone": "13912349999", "expertise": ["wages"]})
+
+    def filed(category: str):
+        return aid.aid_apply(actor=aid_worker, category=category, employer_id=tree.nantou_employer.pk,
+                             facts="公司拖欠我三个月工资共计一万八千元，多次协商无果，请求工会提供法律援助。",
+                             documents=[("identity", SimpleUploadedFile("身份证.jpg", jpeg)),
+                                        ("evidence", SimpleUploadedFile("工资条.jpg", jpeg))])
+
+    submitted = filed("wages")
+    waiting = aid.aid_request_documents(actor=handler, application=filed("contract"), text="请补充劳动合同")
+    approved = aid.aid_approve(actor=handler, application=filed("dismissal"))
+    assigned = aid.aid_approve(actor=handler, application=filed("injury"))
+    assigned = aid.aid_assign(actor=handler, application=assigned, provider_id=provider.pk)
+    stage = aid.aid_stage_add(actor=handler, application=assigned, kind="arbitration",
+                              started_on=datetime.date.today() - datetime.timedelta(days=3))
+    concluded = aid.aid_approve(actor=handler, application=filed("hours"))
+    concluded = aid.aid_assign(actor=handler, application=concluded, provider_id=provider.pk)
+    concluded = aid.aid_conclude(actor=handler, application=concluded, outcome="mediated",
+                                 closing_report="经调解，公司同意支付加班费六千元，已当场付清，申请人满意。")
+    return {"aid_worker": aid_worker, "aid_provider": provider, "aid_submitted": submitted,
+            "aid_document": submitted.documents.get(kind="evidence"), "aid_waiting": waiting, "aid_approved": approved,
+            "aid_assigned": assigned, "aid_stage": stage, "aid_deadline": stage.deadlines.first(),
+            "aid_concluded": concluded}
 
 
 def _casedesk(tree: Tree, handler: User) -> dict:
