@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import aid_views as av
 from . import case_admin_views as cav
 from . import case_views as cv
 from . import membership_views as mv
@@ -73,4 +74,12 @@ urlpatterns = [
     path("cases/orgs/<str:org_id>/categories/<str:category_id>/", cav.category_edit, name="case_category_edit"),
     path("cases/orgs/<str:org_id>/limits/", cav.limits, name="case_limits"),
     path("cases/clusters/<str:alert_id>/", cav.cluster_detail, name="case_cluster"),
+    # Legal aid (法律援助): see aid_views.py. /console/legal/aid/<id>/ is the link in notices.
+    path("legal/aid/", av.aid_home, name="aid_home"),
+    path("legal/aid/orgs/<str:org_id>/", av.aid_board, name="aid_board"),
+    path("legal/aid/orgs/<str:org_id>/stats/", av.aid_stats, name="aid_stats"),
+    path("legal/aid/orgs/<str:org_id>/providers/", av.aid_providers, name="aid_providers"),
+    path("legal/orgs/<str:org_id>/settings/", av.legal_settings, name="legal_settings"),
+    path("legal/aid/<int:application_id>/", av.aid_detail, name="aid_detail"),
+    path("legal/aid/<int:application_id>/documents/<str:document_id>/", av.aid_document, name="aid_document"),
 ]
