@@ -52,6 +52,14 @@ def tokenizer() -> jieba.Tokenizer:
     return tk
 
 
+def warm() -> None:
+    """Load the dictionaries now (about 2 s) instead of in a worker's first legal search; the WSGI
+    entry point calls this so a web process starts ready."""
+    tokenizer()
+    _vocabulary_by_pinyin()
+    guides()
+
+
 def tokens(text: str) -> list[str]:
     """The words of a text for indexing and querying: jieba's search mode (long words and the
     shorter words inside them), without punctuation and function words."""
