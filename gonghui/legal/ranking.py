@@ -140,13 +140,17 @@ def library_index() -> LibraryIndex:
 def analyse(question: str) -> Analysis:
     text = textindex.normalize(question)
     fixes = textindex.corrections(text)
-    widened = " ".join([text, *(meant for _typed, meant in fixes)])
+    # The question read again with each typo replaced: "没发工姿了" cut as written is 没发 / 工姿, and
+    # only the corrected sentence has 发工资 (and the guide triggers that need the words side by side).
+    fixed = text
+    for typed, meant in fixes:
+        fixed = fixed.replace(typed, meant)
+    widened = " ".join([text, fixed, *(meant for _typed, meant in fixes)]) if fixes else text
     terms: dict[str, float] = {}
     for word in textindex.tokens(text):
         terms[word] = 1.0
-    for _typed, meant in fixes:
-        for word in textindex.tokens(meant):
-            terms.setdefault(word, CORRECTION_WEIGHT)
+    for word in [*textindex.tokens(fixed), *(w for _typed, meant in fixes for w in textindex.tokens(meant))]:
+        terms.setdefault(word, CORRECTION_WEIGHT)
     for term, legal in textindex.expansions(widened):
         for word in textindex.tokens(term):
             weight = LEGAL_TERM_WEIGHT if legal else SYNONYM_WEIGHT

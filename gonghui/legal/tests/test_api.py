@@ -120,6 +120,15 @@ def test_ask_corrects_homophone_typos(api):
     assert {"typed": "工姿", "meant": "工资"} in body["corrections"]
 
 
+def test_a_corrected_typo_is_read_in_place_and_finds_the_guide():
+    """Cut as typed, "没发工姿了" is 没发 / 工姿: only the sentence with the fix in place has 发工资."""
+    typed = ranking.analyse("公司三个月没发工姿了怎么办")
+    right = ranking.analyse("公司三个月没发工资了怎么办")
+    assert typed.guide is not None and typed.guide.key == right.guide.key == "unpaid-wages"
+    top = [f"{r.doc.law_slug}/{r.doc.number}" for r in ranking.rank("公司三个月没发工姿了怎么办")[:3]]
+    assert "labour-contract-law/30" in top
+
+
 @pytest.mark.parametrize(("question", "code"), [
     ("", "question_empty"),
     ("   ", "question_empty"),
