@@ -18,6 +18,22 @@ router = Router(tags=["法务云：法规库与法律咨询"])
 ERRORS = {400: ErrorOut, 404: ErrorOut, 429: ErrorOut}
 
 
+# A matched guide preselects the case desk's category and the legal-aid dispute type on the forms the
+# answer's buttons open (the worker can still change them).
+GUIDE_CATEGORIES: dict[str, tuple[str, str]] = {
+    "unpaid-wages": ("wage_arrears", "wages"), "migrant-wages": ("wage_arrears", "wages"),
+    "overtime": ("overtime_pay", "wages"), "minimum-wage": ("minimum_wage", "wages"),
+    "no-written-contract": ("no_contract", "contract"), "probation": ("probation", "contract"),
+    "labour-dispatch": ("dispatch", "contract"), "deposit-and-id": ("other_matter", "contract"),
+    "dismissal": ("dismissal", "dismissal"), "layoffs": ("layoff", "dismissal"),
+    "resignation": ("severance", "dismissal"), "social-insurance": ("no_insurance", "social_insurance"),
+    "work-injury": ("injury_recognition", "injury"), "occupational-safety": ("hazard", "injury"),
+    "maternity": ("maternity", "women"), "annual-leave": ("leave", "hours"),
+    "platform-workers": ("platform_pay", "platform"), "discrimination": ("other_matter", "other"),
+    "union-membership": ("join", ""),
+}
+
+
 def article_url(law_slug: str, label: str) -> str:
     return f"/laws/{law_slug}/{label}/"
 
@@ -223,12 +239,18 @@ def ask_payload(answer: selectors.Answer) -> dict:
                                 "reason": c.reason, "url": article_url(c.law, doc.label)}
                                for c, doc in answer.guide_articles if doc is not None]}
     carried = urlencode({"question": answer.question})
+    to_case, to_aid = carried, carried
+    if answer.guide and answer.guide.key in GUIDE_CATEGORIES:
+        case_category, aid_category = GUIDE_CATEGORIES[answer.guide.key]
+        to_case = urlencode({"question": answer.question, "category": case_category})
+        if aid_category:
+            to_aid = urlencode({"question": answer.question, "category": aid_category})
     return {"question": answer.question, "guide": guide,
             "articles": [{"law": r.doc.law_slug, "law_title": r.doc.law_short, "article": r.doc.number,
                           "label": r.doc.label, "text": r.doc.text, "reason": r.reason,
                           "url": article_url(r.doc.law_slug, r.doc.label)} for r in answer.articles],
             "corrections": [{"typed": t, "meant": m} for t, m in answer.corrections],
-            "file_case_url": f"/cases/new/?{carried}", "legal_aid_url": f"/legal/aid/new/?{carried}"}
+            "file_case_url": f"/cases/new/?{to_case}", "legal_aid_url": f"/legal/aid/new/?{to_aid}"}
 
 
 @router.post("/legal/ask", auth=None, response={200: AskOut, **ERRORS},

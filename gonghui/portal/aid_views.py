@@ -124,7 +124,9 @@ def _new_page(request: HttpRequest, form: AidForm, errors: dict | None = None, s
 def aid_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         question = (request.GET.get("question") or "").replace("\x00", "").strip()[:500]
-        return _new_page(request, AidForm(nonce=secrets.token_hex(16), question=question, facts=question))
+        category = request.GET.get("category", "")
+        return _new_page(request, AidForm(nonce=secrets.token_hex(16), question=question, facts=question,
+                                          category=category if category in Expertise.values else ""))
     if _too_big(request):
         return _new_page(request, AidForm(nonce=secrets.token_hex(16)), {"documents": _too_big_message()}, 400)
     action = request.POST.get("action", "refresh")

@@ -307,7 +307,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         # A question asked in the legal-affairs cloud comes along (?question=…) as the description.
         carried = (request.GET.get("question") or "").replace("\x00", "").strip()[:2000]
-        return _new_page(request, intake=Intake(nonce=secrets.token_hex(16), description=carried))
+        # The legal answer's guide preselects a category (?category=wage_arrears); the form checks it.
+        category = (request.GET.get("category") or "")[:40]
+        known = category in {item.code for group in selectors.categories(_province_path(user)) for item in group.items}
+        return _new_page(request, intake=Intake(nonce=secrets.token_hex(16), description=carried,
+                                                category=category if known else ""))
     if _too_big(request):
         # Refused before the upload is read; what was typed is lost with it, so say so.
         return _new_page(request, intake=Intake(nonce=secrets.token_hex(16)), status=400,

@@ -82,3 +82,14 @@ def test_the_assigned_lawyer_works_the_file_from_the_phone(tree):
     assert application.status == AidStatus.CONCLUDED
     # The applicant cannot use the provider's forms.
     assert logged_in(people.worker).post(url + "note/", {"text": "我自己写的记录"}).status_code == 403
+
+
+def test_the_answers_category_is_preselected_and_a_made_up_one_ignored(tree):
+    people = People(tree)
+    client = logged_in(people.worker)
+    page = client.get("/legal/aid/new/", {"question": "没发工资", "category": "wages"}).content.decode()
+    assert '<option value="wages" selected>' in page
+    page = client.get("/legal/aid/new/", {"question": "没发工资", "category": "<script>"}).content.decode()
+    assert " selected>" not in page.split('id="category"')[1].split("</select>")[0]
+    page = client.get("/cases/new/", {"question": "没发工资", "category": "wage_arrears"}).content.decode()
+    assert '<option value="wage_arrears" selected>' in page

@@ -174,3 +174,18 @@ def test_the_index_follows_a_reload():
 
     call_command("load_laws", verbosity=0)
     assert ranking.library_index() is not first
+
+
+def test_a_guide_preselects_real_categories_on_the_forms_its_buttons_open(api):
+    from gonghui.casedesk.models import CaseCategory
+    from gonghui.legal.api import GUIDE_CATEGORIES
+    from gonghui.legal.models import Expertise
+    from gonghui.legal.textindex import guides
+
+    assert set(GUIDE_CATEGORIES) <= {g.key for g in guides()}
+    codes = set(CaseCategory.objects.filter(is_active=True, parent__isnull=False).values_list("code", flat=True))
+    for case_category, aid_category in GUIDE_CATEGORIES.values():
+        assert case_category in codes and (aid_category == "" or aid_category in Expertise.values)
+    body = api.post("/api/v1/legal/ask", {"question": "公司三个月没发工资了怎么办"}).json()
+    assert body["file_case_url"].endswith("category=wage_arrears")
+    assert body["legal_aid_url"].endswith("category=wages")
