@@ -3,6 +3,7 @@ from django.urls import path
 from . import aid_views as av
 from . import case_admin_views as cav
 from . import case_views as cv
+from . import letter_views as lv
 from . import membership_views as mv
 from . import views
 
@@ -82,4 +83,18 @@ urlpatterns = [
     path("legal/orgs/<str:org_id>/settings/", av.legal_settings, name="legal_settings"),
     path("legal/aid/<int:application_id>/", av.aid_detail, name="aid_detail"),
     path("legal/aid/<int:application_id>/documents/<str:document_id>/", av.aid_document, name="aid_document"),
+    # Labour-law supervision (劳动法律监督, 一函两书): see letter_views.py. A letter's page
+    # /console/legal/supervision/letters/<id>/ is the link in notices.
+    path("legal/supervision/", lv.supervision_home, name="supervision_home"),
+    path("legal/supervision/orgs/<str:org_id>/", lv.supervision_board, name="supervision_board"),
+    path("legal/supervision/orgs/<str:org_id>/records/new/", lv.supervision_record_new, name="supervision_record_new"),
+    path("legal/supervision/orgs/<str:org_id>/employers/", lv.supervision_employers, name="supervision_employers"),
+    path("legal/supervision/orgs/<str:org_id>/stats/", lv.supervision_stats, name="supervision_stats"),
+    path("legal/supervision/records/<str:record_id>/", lv.supervision_record, name="supervision_record"),
+    path("legal/supervision/records/<str:record_id>/edit/", lv.supervision_record_edit, name="supervision_record_edit"),
+    path("legal/supervision/letters/<str:letter_id>/", lv.supervision_letter, name="supervision_letter"),
+    path("legal/supervision/letters/<str:letter_id>/pdf/", lv.supervision_letter_file, {"fmt": "pdf"},
+         name="supervision_letter_pdf"),
+    path("legal/supervision/letters/<str:letter_id>/docx/", lv.supervision_letter_file, {"fmt": "docx"},
+         name="supervision_letter_docx"),
 ]

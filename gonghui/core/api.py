@@ -219,6 +219,7 @@ def register_routers() -> None:
     from gonghui.casedesk.api import router as casedesk_router
     from gonghui.legal.api import router as legal_router
     from gonghui.legal.api_aid import router as legal_aid_router
+    from gonghui.legal.api_letters import router as letters_router
     from gonghui.membership.api import router as membership_router
     from gonghui.orgs.api import router as orgs_router
 
@@ -228,6 +229,7 @@ def register_routers() -> None:
     api.add_router("/v1/", casedesk_router)
     api.add_router("/v1/", legal_router)
     api.add_router("/v1/", legal_aid_router)
+    api.add_router("/v1/", letters_router)
 
 
 register_routers()
