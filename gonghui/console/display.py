@@ -83,6 +83,16 @@ ACTION_LABELS = {
     "case.stats_export": "导出诉求统计",
 }
 
+
+def _legal_labels() -> dict[str, str]:
+    from gonghui.legal.aid import AUDIT_LABELS as AID
+    from gonghui.legal.supervision import AUDIT_LABELS as SUPERVISION
+
+    return {**AID, **SUPERVISION}
+
+
+ACTION_LABELS.update(_legal_labels())
+
 FIELD_LABELS = {
     "name": "名称",
     "kind": "类型",

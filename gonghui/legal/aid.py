@@ -84,6 +84,29 @@ clean_text = casedesk.clean_text
 DOCUMENTS_MAX = 20  # files on one application
 
 
+# Audit actions written here, with the console's label for each (gonghui/console/display.py).
+AUDIT_LABELS = {
+    "legal_aid.apply": "申请法律援助",
+    "legal_aid.approve": "批准法律援助",
+    "legal_aid.archive": "法律援助归档",
+    "legal_aid.assign": "指派法律援助承办人",
+    "legal_aid.conclude": "法律援助结案",
+    "legal_aid.deadline": "登记开庭/期限",
+    "legal_aid.document_view": "查看法律援助材料",
+    "legal_aid.documents": "上传法律援助材料",
+    "legal_aid.note": "法律援助办理记录",
+    "legal_aid.refer": "诉求转法律援助",
+    "legal_aid.reject": "不予法律援助",
+    "legal_aid.request_documents": "通知补充法律援助材料",
+    "legal_aid.stage": "记录法律援助办理阶段",
+    "legal_aid.stage_decision": "记录法律援助阶段结果",
+    "legal_aid.supply": "补充法律援助材料",
+    "legal_aid.withdraw": "撤回法律援助申请",
+    "legal_aid.provider": "维护法律援助承办人名册",
+    "legal.policy": "修改法务设置",
+}
+
+
 # --- Policy ---------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,18 @@ from django.utils import timezone
 from gonghui.accounts.models import User
 from gonghui.casedesk.models import CallbackLink, Case, CaseEvent
 from gonghui.core.models import AuditEntry
-from gonghui.legal.models import AidApplication, AidDeadline, AidDocument, AidEvent, AidProvider, AidStage, LegalPolicy
+from gonghui.legal.models import (
+    AidApplication,
+    AidDeadline,
+    AidDocument,
+    AidEvent,
+    AidProvider,
+    AidStage,
+    LegalPolicy,
+    LetterEvent,
+    SupervisionLetter,
+    SupervisionRecord,
+)
 from gonghui.membership.models import (
     Application,
     ChangeRequest,
@@ -106,6 +117,14 @@ def _resolved_case(w: World) -> dict:
 
 def _aid(name: str):
     return lambda w: {"application_id": getattr(w, name).pk}
+
+
+def _record(w: World) -> dict:
+    return {"record_id": w.supervision_record.pk}
+
+
+def _letter(name: str):
+    return lambda w: {"letter_id": getattr(w, name).pk}
 
 
 def _in_days(days: int) -> str:
@@ -246,6 +265,39 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/legal/policy/{org_id}", lambda w: {"org_id": w.tree.nanshan.pk}),
     Endpoint("PUT", "/api/v1/legal/policy/{org_id}", lambda w: {"org_id": w.tree.nanshan.pk},
              body=lambda w: {"aid_decide_days": 4}),
+    # Labour-law supervision (一函两书): the general role (viewers read, staff write, admins issue and void).
+    Endpoint("POST", "/api/v1/legal/supervision-records", ok=201, body=lambda w: {
+        "org_id": w.tree.nantou.pk, "trigger": "inspection", "employer_id": w.tree.nantou_employer.pk,
+        "inspected_on": "2026-11-20", "monitors": [{"name": "李明"}, {"name": "王芳"}],
+        "findings": "该公司未依法支付加班费，涉及职工三十余人。", "articles": [{"law": "劳动法", "article": 44}]}),
+    *_node_lists("/api/v1/legal/supervision-records", SupervisionRecord, "org_path"),
+    Endpoint("GET", "/api/v1/legal/supervision-records/{record_id}", _record),
+    Endpoint("PATCH", "/api/v1/legal/supervision-records/{record_id}", _record,
+             body=lambda w: {"findings": "复查：该公司未与车间职工订立书面劳动合同，且拖欠上月工资。"}),
+    Endpoint("POST", "/api/v1/legal/supervision-records/{record_id}/escalate",
+             lambda w: {"record_id": w.grassroots_record.pk}, body=lambda w: {"note": "单位拒不整改"}, ok=201),
+    Endpoint("POST", "/api/v1/legal/letters", ok=201,
+             body=lambda w: {"record_id": w.supervision_record.pk, "kind": "opinion"}),
+    *_node_lists("/api/v1/legal/letters", SupervisionLetter, "org_path"),
+    Endpoint("GET", "/api/v1/legal/letters/stats", body=lambda w: {"node": w.tree.nanshan.pk}),
+    Endpoint("GET", "/api/v1/legal/letters/{letter_id}", _letter("draft_letter")),
+    Endpoint("PATCH", "/api/v1/legal/letters/{letter_id}", _letter("draft_letter"),
+             body=lambda w: {"recipient_address": "深圳市南山区南头街道深南大道1号"}),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/issue", _letter("draft_letter")),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/deliver", _letter("issued_letter"),
+             body=lambda w: {"method": "直接送达", "received_by": "张经理"}),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/reply", _letter("delivered_letter"),
+             body=lambda w: {"text": "已收到，正在整改"}),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/rectify", _letter("delivered_letter"),
+             body=lambda w: {"text": "已补签劳动合同"}),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/unresolved", _letter("delivered_letter"),
+             body=lambda w: {"reason": "单位拒绝整改"}),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/escalate", _letter("unresolved_letter"),
+             body=lambda w: {"note": "拒不整改"}, ok=201),
+    Endpoint("POST", "/api/v1/legal/letters/{letter_id}/void", _letter("draft_letter"),
+             body=lambda w: {"reason": "主送写错"}),
+    Endpoint("GET", "/api/v1/legal/letters/{letter_id}/pdf", _letter("issued_letter")),
+    Endpoint("GET", "/api/v1/legal/letters/{letter_id}/docx", _letter("issued_letter")),
 ]
 
 # Endpoints every caller uses for themselves; they address nothing in the tree.
@@ -332,6 +384,11 @@ def state(w: World) -> dict:
                      AidEvent.objects.count(), LegalPolicy.objects.count()),
         "aid_providers": list(AidProvider.objects.values_list("id", "max_active", "active_count").order_by("id")),
         "aid_audit": AuditEntry.objects.filter(action__startswith="legal_aid.").count(),
+        "records": list(SupervisionRecord.objects.values_list("id", "status", "findings", "updated_at").order_by("id")),
+        "letters": list(SupervisionLetter.objects.values_list("id", "status", "serial_label", "recipient_address",
+                                                              "updated_at").order_by("id")),
+        "letter_events": LetterEvent.objects.count(),
+        "legal_audit": AuditEntry.objects.filter(action__startswith="legal.").count(),
     }
 
 
@@ -485,7 +542,8 @@ PUBLIC = [
 def test_the_worker_only_list_is_the_not_staff_list():
     listed = {(e.method, e.path) for e in WORKER_ONLY + WORKER_ONLY_ELSEWHERE + ANY_SIGNED_IN + PUBLIC}
     assert listed == {op for op in NOT_STAFF_ENDPOINTS if "membership" in op[1] or op[1].startswith(
-        ("/api/v1/me/", "/api/v1/occupations", "/api/v1/cards", "/api/v1/cases", "/api/v1/callbacks"))}
+        ("/api/v1/me/", "/api/v1/occupations", "/api/v1/cards", "/api/v1/cases", "/api/v1/callbacks",
+         "/api/v1/legal/aid"))}
 
 
 @pytest.mark.parametrize("endpoint", WORKER_ONLY + WORKER_ONLY_ELSEWHERE + ANY_SIGNED_IN, ids=lambda e: e.id)

@@ -13,8 +13,16 @@ from django.db import transaction
 from gonghui.accounts.models import User
 from gonghui.casedesk import services as casedesk
 from gonghui.casedesk.models import Case
-from gonghui.legal import aid
-from gonghui.legal.models import AidApplication, AidDeadline, AidDocument, AidProvider, AidStage
+from gonghui.legal import aid, supervision
+from gonghui.legal.models import (
+    AidApplication,
+    AidDeadline,
+    AidDocument,
+    AidProvider,
+    AidStage,
+    SupervisionLetter,
+    SupervisionRecord,
+)
 from gonghui.membership import services as membership
 from gonghui.membership.imports import import_create, roster_validate_run
 from gonghui.membership.models import Application, ChangeRequest, Member, RosterImport, Transfer
@@ -62,6 +70,14 @@ class World:
     aid_stage: AidStage
     aid_deadline: AidDeadline
     aid_concluded: AidApplication  # concluded, waiting to be archived
+    # Labour-law supervision (一函两书): a record at 南山区 and one at 南头精密's union (which must ask
+    # the county for a 建议书); opinions at 南山区 in draft, issued, delivered and unresolved.
+    supervision_record: SupervisionRecord
+    grassroots_record: SupervisionRecord
+    draft_letter: SupervisionLetter
+    issued_letter: SupervisionLetter
+    delivered_letter: SupervisionLetter
+    unresolved_letter: SupervisionLetter
 
     def in_nanshan(self, path: str) -> bool:
         return path.startswith(self.tree.nanshan.path)
@@ -99,7 +115,30 @@ def build_world() -> World:
         **m,
         **_casedesk(tree, shenzhen_admin),
         **_legal_aid(tree, shenzhen_admin),
+        **_supervision(tree, tree.root_admin),
     )
+
+
+def _supervision(tree: Tree, actor: User) -> dict:
+    common = {"trigger": "inspection", "employer_id": tree.nantou_employer.pk, "inspected_on": "2026-11-20",
+              "monitors": [{"name": "李明"}, {"name": "王芳"}],
+              "findings": "该公司未与车间职工订立书面劳动合同，且拖欠上月工资。",
+              "articles": [{"law": "劳动合同法", "article": "第八十二条"}]}
+    record = supervision.record_create(actor=actor, org_id=tree.nanshan.pk, **common)
+    grassroots_record = supervision.record_create(actor=actor, org_id=tree.nantou_union.pk, **common)
+
+    def opinion():
+        return supervision.letter_draft(actor=actor, record=record, kind="opinion")
+
+    draft = opinion()
+    issued = supervision.letter_issue(actor=actor, letter=opinion())
+    delivered = supervision.letter_deliver(actor=actor, letter=supervision.letter_issue(actor=actor, letter=opinion()),
+                                           method="直接送达", received_by="张经理")
+    unresolved = supervision.letter_deliver(actor=actor, letter=supervision.letter_issue(actor=actor, letter=opinion()),
+                                            method="邮寄送达")
+    unresolved = supervision.letter_unresolved(actor=actor, letter=unresolved, reason="单位拒绝整改")
+    return {"supervision_record": record, "grassroots_record": grassroots_record, "draft_letter": draft,
+            "issued_letter": issued, "delivered_letter": delivered, "unresolved_letter": unresolved}
 
 
 def _legal_aid(tree: Tree, handler: User) -> dict:
