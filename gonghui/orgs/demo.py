@@ -223,6 +223,10 @@ class DemoBuilder:
         seed_cases(Cast(hotline=staff["demo-12351"], supervisor=staff["demo-shenzhen"], county=staff["demo-nanshan"],
                         township=staff["demo-nantou"], grassroots=staff["demo-grassroots"],
                         futian=staff["demo-futian"]))
+        from gonghui.legal.demo import seed_legal
+
+        seed_legal(county=staff["demo-nanshan"], futian=staff["demo-futian"], grassroots=staff["demo-grassroots"],
+                   supervisor=staff["demo-shenzhen"])
         rollup_rebuild()
         return logins
 
