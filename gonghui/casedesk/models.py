@@ -153,7 +153,7 @@ class ClusterAlert(models.Model):
         return f"{self.employer_name}：{self.category}（{self.case_count}件）"
 
 
-class Case(models.Model):
+class Case(pii.PhoneFields, models.Model):
     # Unique through a constraint (Meta), not unique=True: that adds a LIKE index nobody uses.
     external_id = models.CharField("外部编号", max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL: many cases have none)
     kind = models.CharField("诉求类型", max_length=16, choices=CaseKind.choices)
@@ -299,15 +299,6 @@ class Case(models.Model):
         """What a worker quotes on the phone: WQ + the day it came in + the id."""
         day = timezone.localtime(self.created_at).strftime("%Y%m%d") if self.created_at else "00000000"
         return f"WQ{day}{self.pk or 0:06d}"
-
-    @property
-    def phone(self) -> str:
-        return pii.decrypt(self.phone_encrypted) if self.phone_encrypted else ""
-
-    def set_phone(self, value: str) -> None:
-        self.phone_hash = pii.lookup_hash("phone", value) if value else ""
-        self.phone_encrypted = pii.encrypt(value) if value else ""
-        self.phone_masked = pii.mask_phone(value) if value else ""
 
     @property
     def name_masked(self) -> str:

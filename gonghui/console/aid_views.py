@@ -10,7 +10,6 @@ ServiceError is shown on the page, and a form token makes a double submit land o
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gonghui.core.errors import NotFound, PermissionDenied, ServiceError
+from gonghui.core.files import private_file
 from gonghui.legal import aid
 from gonghui.legal.models import (
     AidApplication,
@@ -233,12 +233,7 @@ def aid_document(request, application_id, document_id):
         handle = document.file.open("rb")
     except OSError:
         raise NotFound("材料") from None
-    response = FileResponse(handle, as_attachment=not document.content_type.startswith("image/"),
-                            filename=document.name, content_type=document.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(handle, filename=document.name, content_type=document.content_type, inline_images=True)
 
 
 @never_cache
@@ -299,7 +294,7 @@ def legal_settings(request, org_id):
         duplicate = claim_form_token(request)
         if duplicate:
             return duplicate
-        data = {name: request.POST.get(name, "") for name in (*aid.POLICY_FIELDS, "letter_prefix")}
+        data = {name: request.POST.get(name, "") for name in (*aid.POLICY_FIELDS, "letter_prefix", "letter_contact")}
         try:
             aid.policy_set(actor=user, org=org, data=data)
         except ServiceError as exc:
@@ -313,6 +308,6 @@ def legal_settings(request, org_id):
     fields = [(name, label, getattr(own, name, None) if own else None, aid.policy_value(org, name), low, high)
               for name, (label, low, high) in aid.POLICY_FIELDS.items()]
     return _render(request, org, "settings", "console/legal/settings.html", {
-        "fields": fields, "prefix_own": own.letter_prefix if own else "",
+        "fields": fields, "prefix_own": own.letter_prefix if own else "", "contact_own": own.letter_contact if own else "",
         "prefix_effective": aid.policy_value(org, "letter_prefix"), "may_edit": may_edit, "err": err,
         **_token()}, status=400 if err else 200)

@@ -19,7 +19,6 @@ import re
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +32,7 @@ from gonghui.casedesk import selectors, services
 from gonghui.casedesk.models import OPEN_STATUSES, Case, CaseKind, CaseStatus, Channel, Difficulty
 from gonghui.core.audit import audit_log
 from gonghui.core.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from gonghui.core.files import private_file
 from gonghui.orgs import selectors as org_selectors
 from gonghui.orgs.models import OrgUnit
 from gonghui.portal import lookups as places
@@ -476,11 +476,7 @@ def case_attachment(request, case_id, attachment_id):
                   object_repr=f"{case.number} 附件：{attachment.name}", after={"attachment_id": attachment.pk})
     content_type = attachment.content_type if attachment.content_type in ATTACHMENT_TYPES else \
         "application/octet-stream"
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return private_file(handle, filename=attachment.name, content_type=content_type)
 
 
 # --- 4. The hotline desk ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import tempfile
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gonghui.core import pii
 from gonghui.core.audit import audit_log
 from gonghui.core.errors import NotFound, ServiceError, ValidationFailed
+from gonghui.core.files import private_file
 from gonghui.membership import cards, routing, selectors, services
 from gonghui.membership.models import (
     CARD_STATUSES,
@@ -687,16 +688,8 @@ def correction_evidence(request, change_request_id):
             org=cr.org,
             object_repr=f"{cr.member.name_masked}的信息更正证明材料",
         )
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=cr.evidence_name or f"证明材料.{ext}",
-        content_type=EVIDENCE_TYPES.get(ext, "application/octet-stream"),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return private_file(handle, filename=cr.evidence_name or f"证明材料.{ext}",
+                        content_type=EVIDENCE_TYPES.get(ext, "application/octet-stream"))
 
 
 # --- 8. Policy --------------------------------------------------------------------------------------

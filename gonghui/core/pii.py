@@ -85,3 +85,21 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+class PhoneFields:
+    """For models that keep a phone as `phone_hash` (keyed, for lookups), `phone_encrypted` and
+    `phone_masked` (what lists show): the full number only through `phone`, set through `set_phone`."""
+
+    phone_hash: str
+    phone_encrypted: str
+    phone_masked: str
+
+    @property
+    def phone(self) -> str:
+        return decrypt(self.phone_encrypted) if self.phone_encrypted else ""
+
+    def set_phone(self, value: str) -> None:
+        self.phone_hash = lookup_hash("phone", value) if value else ""
+        self.phone_encrypted = encrypt(value) if value else ""
+        self.phone_masked = mask_phone(value) if value else ""

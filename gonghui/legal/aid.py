@@ -34,7 +34,7 @@ from gonghui.accounts.models import User
 from gonghui.accounts.services import normalize_phone
 from gonghui.casedesk import services as casedesk
 from gonghui.casedesk.models import Case
-from gonghui.core import cursors, pii, ratelimit, workdays
+from gonghui.core import cursors, ratelimit, workdays
 from gonghui.core.audit import audit_log
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.text import normalize_name
@@ -140,6 +140,9 @@ def policy_set(*, actor, org: OrgUnit, data: dict) -> LegalPolicy:
             raise ValidationFailed("letter_prefix_invalid", "文号机关代字只填代字本身，如「深南工」，年份和序号自动生成",
                                    "letter_prefix")
         values["letter_prefix"] = prefix
+    if "letter_contact" in data:
+        values["letter_contact"] = clean_text(data["letter_contact"], field="letter_contact", label="文书联系人及电话",
+                                              max_len=100)
     with transaction.atomic():
         policy, _ = LegalPolicy.objects.select_for_update().get_or_create(org=org)
         before = {name: getattr(policy, name) for name in values}
@@ -668,9 +671,7 @@ def provider_save(*, actor, org: OrgUnit | None = None, provider: AidProvider | 
         if "region" in values:
             provider.region_code = provider.region.code if provider.region else ""
         if phone is not None:
-            provider.phone_hash = pii.lookup_hash("phone", phone)
-            provider.phone_encrypted = pii.encrypt(phone)
-            provider.phone_masked = pii.mask_phone(phone)
+            provider.set_phone(phone)
             account = User.objects.filter(phone_hash=provider.phone_hash).first()
             if account is not None and AidProvider.objects.filter(user=account).exclude(pk=provider.pk).exists():
                 raise Conflict("provider_phone_taken", "该手机号已登记为其他承办人", "phone")

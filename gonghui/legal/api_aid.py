@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.http import FileResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -19,11 +18,12 @@ from gonghui.casedesk import selectors as case_selectors
 from gonghui.casedesk import services as case_services
 from gonghui.casedesk.api import EmployerNewIn, NumberOrText, UnionRef
 from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
+from gonghui.core.files import private_file
 from gonghui.orgs.models import OrgUnit
 from gonghui.orgs.selectors import actor_scope, org_get
 
 from . import aid
-from .models import AidApplication, AidDeadline, AidProvider, AidStage, Expertise
+from .models import AidApplication, AidDeadline, AidProvider, AidStage, Expertise, LegalPolicy
 
 router = Router(tags=["法务云：法律援助"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
@@ -353,6 +353,7 @@ class PolicyOut(Schema):
     suggestion_reply_days: int
     reminder_reply_days: int
     letter_prefix: str
+    letter_contact: str = Field(..., description="本级工会文书上的联系人及电话（不继承上级）")
 
 
 class PolicyIn(Schema):
@@ -361,6 +362,7 @@ class PolicyIn(Schema):
     suggestion_reply_days: int | None = None
     reminder_reply_days: int | None = None
     letter_prefix: str | None = Field(None, max_length=100)
+    letter_contact: str | None = Field(None, max_length=1000)
 
 
 class ReferIn(Schema):
@@ -478,12 +480,7 @@ def aid_document(request, application_id: str, document_id: str):
         handle = document.file.open("rb")
     except OSError:
         raise NotFound("材料") from None
-    response = FileResponse(handle, as_attachment=not document.content_type.startswith("image/"),
-                            filename=document.name, content_type=document.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(handle, filename=document.name, content_type=document.content_type, inline_images=True)
 
 
 # --- The handling union ---------------------------------------------------------------------------
@@ -634,7 +631,8 @@ def provider_update(request, provider_id: str, payload: ProviderIn):
 
 def _policy_out(org: OrgUnit) -> dict:
     return {"org_id": org.pk, **{name: int(aid.policy_value(org, name)) for name in aid.POLICY_FIELDS},
-            "letter_prefix": str(aid.policy_value(org, "letter_prefix") or "")}
+            "letter_prefix": str(aid.policy_value(org, "letter_prefix") or ""),
+            "letter_contact": LegalPolicy.objects.filter(org=org).values_list("letter_contact", flat=True).first() or ""}
 
 
 @router.get("/legal/policy/{org_id}", response={200: PolicyOut, **ERRORS}, summary="法务设置（本级未设置的取上级或全国默认）")

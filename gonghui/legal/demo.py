@@ -115,7 +115,8 @@ def seed_legal(*, county: User, futian: User, grassroots: User, supervisor: User
         # 一函两书 in Nanshan: a record after a wage-arrears cluster, an opinion delivered and overdue for
         # a reply soon, a reminder answered and rectified; a grassroots union's record asking the county
         # for a 建议书.
-        aid.policy_set(actor=county, org=nanshan, data={"letter_prefix": "深南工"})
+        aid.policy_set(actor=county, org=nanshan, data={"letter_prefix": "深南工",
+                                                        "letter_contact": "联系人：李明　联系电话：0755-26661234"})
         employer = nanshan_employers[1]
         monitors = [{"name": "李明", "cert_no": "粤工监4403050012"}, {"name": "王芳", "cert_no": "粤工监4403050027"}]
         record = supervision.record_create(

@@ -127,6 +127,8 @@ class LegalPolicy(models.Model):
     suggestion_reply_days = models.PositiveSmallIntegerField("建议书回复期限（工作日）", null=True, blank=True)
     reminder_reply_days = models.PositiveSmallIntegerField("提示函回复期限（工作日）", null=True, blank=True)
     letter_prefix = models.CharField("文号机关代字", max_length=20, blank=True)  # e.g. 深南工
+    # Printed on the union's own letters (not inherited: a county's letters carry its own contact).
+    letter_contact = models.CharField("文书联系人及电话", max_length=100, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,7 +153,7 @@ class Expertise(models.TextChoices):
     OTHER = "other", "其他劳动争议"
 
 
-class AidProvider(models.Model):
+class AidProvider(pii.PhoneFields, models.Model):
     """A lawyer, legal worker or volunteer on a union's legal-aid roster."""
 
     class Kind(models.TextChoices):
@@ -210,7 +212,7 @@ class AidStatus(models.TextChoices):
 AID_OPEN_STATUSES = (AidStatus.SUBMITTED, AidStatus.NEEDS_DOCS, AidStatus.APPROVED, AidStatus.ASSIGNED)
 
 
-class AidApplication(models.Model):
+class AidApplication(pii.PhoneFields, models.Model):
     class Source(models.TextChoices):
         DIRECT = "direct", "直接申请"
         QUESTION = "question", "法律问答"
@@ -306,15 +308,6 @@ class AidApplication(models.Model):
         """What the worker quotes: FY + the day it came in + the id."""
         day = timezone.localtime(self.submitted_at).strftime("%Y%m%d") if self.submitted_at else "00000000"
         return f"FY{day}{self.pk or 0:06d}"
-
-    @property
-    def phone(self) -> str:
-        return pii.decrypt(self.phone_encrypted) if self.phone_encrypted else ""
-
-    def set_phone(self, value: str) -> None:
-        self.phone_hash = pii.lookup_hash("phone", value) if value else ""
-        self.phone_encrypted = pii.encrypt(value) if value else ""
-        self.phone_masked = pii.mask_phone(value) if value else ""
 
     @property
     def name_masked(self) -> str:

@@ -1261,6 +1261,7 @@ def letter_document(letter: SupervisionLetter) -> documents.LetterDocument:
         articles=[documents.CitedArticle(law_title=a.law.title, label=a.label, text=a.text) for a in articles],
         reply_clause=reply_clause(letter.kind, letter.reply_days),
         issued_on=timezone.localtime(letter.issued_at).date() if letter.issued_at else None,
+        contact=LegalPolicy.objects.filter(org_id=letter.org_id).values_list("letter_contact", flat=True).first() or "",
         cc=cc,
         draft=letter.status == Status.DRAFT,
     )

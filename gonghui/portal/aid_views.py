@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core.errors import NotFound, ServiceError
+from gonghui.core.files import private_file
 from gonghui.legal import aid
 from gonghui.legal.models import AidApplication, AidDeadline, AidStage, AidStatus, Expertise
 from gonghui.membership.models import Member
@@ -210,12 +211,7 @@ def aid_document(request: HttpRequest, application_id: int, document_id: int) ->
         return _error_page(request, error)
     except OSError:
         return _error_page(request, NotFound("材料"))
-    response = FileResponse(handle, as_attachment=not document.content_type.startswith("image/"),
-                            filename=document.name, content_type=document.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(handle, filename=document.name, content_type=document.content_type, inline_images=True)
 
 
 @never_cache

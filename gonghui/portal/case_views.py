@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from gonghui.casedesk.models import Case, CaseEvent, CaseStatus
 from gonghui.core import ratelimit
 from gonghui.core.context import client_ip
 from gonghui.core.errors import NotFound, ServiceError, ValidationFailed
+from gonghui.core.files import private_file
 from gonghui.membership.models import Member
 from gonghui.orgs.models import Division, Employer, OrgKind, OrgUnit
 from gonghui.orgs.paths import STEP
@@ -422,12 +423,7 @@ def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> H
     except OSError:
         return _error_page(request, NotFound("附件"), back=reverse("portal:case_detail", args=[case.pk]))
     # Photos open in the phone's viewer; a PDF is downloaded. The type was read from the file's bytes.
-    response = FileResponse(handle, as_attachment=not found.content_type.startswith("image/"), filename=found.name,
-                            content_type=found.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(handle, filename=found.name, content_type=found.content_type, inline_images=True)
 
 
 @never_cache

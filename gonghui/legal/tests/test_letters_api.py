@@ -347,3 +347,17 @@ def test_the_letter_list_costs_the_same_queries_for_more_letters(w):
     for _ in range(5):
         sv.letter_draft(actor=w.p.nanshan_staff, record=record, kind=LetterKind.REMINDER)
     assert queries() == few
+
+
+def test_the_issuing_unions_contact_is_printed_on_its_own_letters_only(w, tmp_path):
+    from gonghui.legal import aid
+
+    aid.policy_set(actor=w.p.nanshan_admin, org=w.nanshan, data={"letter_contact": "联系人：李明　联系电话：0755-26661234"})
+    letter = issued_letter(w)
+    text = pdf_text(api_as(w.p.nanshan_staff).get(f"{LETTERS}/{letter.pk}/pdf").content, tmp_path)
+    assert "联系人：李明" in text and "0755-26661234" in text
+    assert sv.letter_document(letter).contact.startswith("联系人：李明")
+    policy = api_as(w.p.nanshan_admin).get(f"/api/v1/legal/policy/{w.nanshan.pk}").json()
+    assert policy["letter_contact"] == "联系人：李明　联系电话：0755-26661234"
+    # A union below inherits limits and the issuer code from above, never the contact.
+    assert api_as(w.p.nanshan_admin).get(f"/api/v1/legal/policy/{w.nantou.pk}").json()["letter_contact"] == ""
