@@ -315,8 +315,8 @@ def supervision_record(request, record_id):
         except ServiceError as exc:
             err = {"action": action, "kind": request.POST.get("kind", ""), **_error(exc, DRAFT_ALIASES)}
         else:
-            target = _letter_url(letter) if sv.letters_visible(user).filter(pk=letter.pk).exists() else \
-                _record_url(record)
+            target = _letter_url(letter) if letter is not None and sv.letters_visible(user).filter(
+                pk=letter.pk).exists() else _record_url(record)
             remember_form_result(request, target)
             messages.success(request, note)
             return redirect(target)
@@ -324,7 +324,7 @@ def supervision_record(request, record_id):
                           {**_record_context(user, record), "err": err, "posted": posted})
 
 
-def _record_action(user, record: SupervisionRecord, action: str, post) -> tuple[SupervisionLetter, str]:
+def _record_action(user, record: SupervisionRecord, action: str, post) -> tuple[SupervisionLetter | None, str]:
     if action == "draft":
         kind = post.get("kind", "")
         letter = sv.letter_draft(
@@ -335,6 +335,9 @@ def _record_action(user, record: SupervisionRecord, action: str, post) -> tuple[
     if action == "escalate":
         letter = sv.record_escalate(actor=user, record=record, note=post.get("note", ""))
         return letter, f"已提请{letter.org.name}发出建议书，该会已收到通知"
+    if action == "close":
+        sv.record_close(actor=user, record=record, note=post.get("note", ""))
+        return None, "监督已结束"
     raise ValidationFailed("action_invalid", "请选择要办理的事项", "action")
 
 

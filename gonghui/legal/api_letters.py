@@ -431,6 +431,15 @@ def record_update(request, record_id: str, payload: RecordPatch):
     return _record_detail(user, sv.record_get(actor=user, record_id=record.pk))
 
 
+@router.post("/legal/supervision-records/{record_id}/close", response={200: RecordDetailOut, **ERRORS},
+             summary="结束监督（全部文书已办结或作废后）")
+def record_close(request, record_id: str, payload: NoteIn):
+    user = _staff(request)
+    record = sv.record_get(actor=user, record_id=record_id)
+    sv.record_close(actor=user, record=record, note=payload.note)
+    return _record_detail(user, sv.record_get(actor=user, record_id=record.pk))
+
+
 @router.post("/legal/supervision-records/{record_id}/escalate", response={201: LetterDetailOut, **ERRORS},
              summary="提请上级工会发出建议书（县级以下工会）：在最近的县级以上上级工会生成建议书草稿并通知该会")
 def record_escalate(request, record_id: str, payload: NoteIn):

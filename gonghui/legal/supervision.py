@@ -145,6 +145,7 @@ AUDIT_LABELS = {
     "legal.record_create": "登记劳动法律监督记录",
     "legal.record_update": "修改劳动法律监督记录",
     "legal.record_escalate": "提请上级工会发出建议书",
+    "legal.record_close": "结束劳动法律监督",
     "legal.letter_draft": "起草监督文书",
     "legal.letter_update": "修改监督文书草稿",
     "legal.letter_issue": "签发监督文书",
@@ -585,6 +586,29 @@ def record_update(*, actor, record: SupervisionRecord, **changes) -> Supervision
         old, new = diff(before, _record_snapshot(record))
         audit_log(actor=actor, action="legal.record_update", obj=record, org=record.org,
                   object_repr=f"{record_number(record)} {record.employer_name}", before=old, after=new)
+    return record
+
+
+def record_close(*, actor, record: SupervisionRecord, note: str) -> SupervisionRecord:
+    """结束监督: the follow-up is over (rectified, the employer closed, or the matter passed to the
+    authority). Refused while a draft or a letter waiting for the employer is open: void or settle it
+    first. A closed record takes no new letters."""
+    _require(actor, record.org_path, STAFF, "只有本工会的工作人员可以结束劳动法律监督记录")
+    note = clean_text(note, field="note", label="结束说明", min_len=4, max_len=500)
+    with transaction.atomic():
+        record = SupervisionRecord.objects.select_for_update().select_related("org").get(pk=record.pk)
+        if record.status == SupervisionRecord.Status.CLOSED:
+            return record
+        pending = record.letters.filter(status__in=(Status.DRAFT, *AWAITING)).select_related("org").first()
+        if pending is not None:
+            raise Conflict("letters_pending", f"还有未办结的文书（{pending.get_kind_display()}"
+                           f"{'，' + pending.serial_label if pending.serial_label else '，草稿'}），请先办结或作废", "record")
+        was = record.status
+        record.status = SupervisionRecord.Status.CLOSED
+        record.save(update_fields=["status", "updated_at"])
+        audit_log(actor=actor, action="legal.record_close", obj=record, org=record.org,
+                  object_repr=f"{record_number(record)} {record.employer_name}",
+                  before={"status": was}, after={"status": record.status, "note": note})
     return record
 
 

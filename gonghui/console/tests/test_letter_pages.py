@@ -351,3 +351,16 @@ def test_stats_page_numbers(w):
     page = text(client_for(w.p.nanshan_viewer).get(reverse("console:supervision_stats", args=[w.nanshan.pk])))
     assert "一函两书统计" in page and "逾期未回复" in page
     assert f'href="{board(w.nanshan)}?overdue=1">1</a>' in page
+
+
+def test_closing_a_record_from_its_page(w):
+    record = record_at(w.nanshan, w.p.nanshan_staff, w.nantou_employer)
+    draft = sv.letter_draft(actor=w.p.nanshan_staff, record=record, kind=LetterKind.REMINDER)
+    client = client_for(w.p.nanshan_staff)
+    refused = client.post(record_page(record), {"form_token": token(), "action": "close", "note": "单位已整改"})
+    assert "还有未办结的文书" in text(refused)
+    sv.letter_void(actor=w.p.nanshan_admin, letter=draft, reason="不再发出")
+    done = client.post(record_page(record), {"form_token": token(), "action": "close", "note": "单位已整改，复查属实"})
+    assert done.status_code == 302
+    assert SupervisionRecord.objects.get(pk=record.pk).status == SupervisionRecord.Status.CLOSED
+    assert "结束监督" not in text(client.get(record_page(record)))

@@ -816,3 +816,21 @@ def test_every_service_error_is_chinese(w):
             call()
         errors.append(exc.value)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in e.message) for e in errors)
+
+
+def test_a_record_is_closed_only_when_no_letter_is_open_and_then_takes_no_new_ones(w):
+    letter = delivered(opinion(w), w.p.nanshan_admin, w.p.nanshan_staff)
+    with pytest.raises(Conflict) as error:
+        sv.record_close(actor=w.p.nanshan_staff, record=w.record, note="单位已整改完毕")
+    assert error.value.code == "letters_pending" and letter.serial_label in error.value.message
+    with pytest.raises(ValidationFailed):
+        sv.record_close(actor=w.p.nanshan_staff, record=w.record, note="")
+    with pytest.raises(PermissionDenied):
+        sv.record_close(actor=w.p.nanshan_viewer, record=w.record, note="单位已整改完毕")
+    sv.letter_rectified(actor=w.p.nanshan_staff, letter=letter, text="已补签劳动合同并补发工资")
+    record = sv.record_close(actor=w.p.nanshan_staff, record=w.record, note="单位已整改完毕，复查属实")
+    assert record.status == SupervisionRecord.Status.CLOSED
+    assert sv.record_close(actor=w.p.nanshan_staff, record=record, note="再点一次").status == "closed"
+    with pytest.raises(Conflict):
+        sv.record_escalate(actor=w.p.nanshan_staff, record=record)
+    assert AuditEntry.objects.filter(action="legal.record_close").count() == 1

@@ -274,6 +274,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/legal/supervision-records/{record_id}", _record),
     Endpoint("PATCH", "/api/v1/legal/supervision-records/{record_id}", _record,
              body=lambda w: {"findings": "复查：该公司未与车间职工订立书面劳动合同，且拖欠上月工资。"}),
+    Endpoint("POST", "/api/v1/legal/supervision-records/{record_id}/close",
+             lambda w: {"record_id": w.grassroots_record.pk}, body=lambda w: {"note": "单位已整改，复查属实"}),
     Endpoint("POST", "/api/v1/legal/supervision-records/{record_id}/escalate",
              lambda w: {"record_id": w.grassroots_record.pk}, body=lambda w: {"note": "单位拒不整改"}, ok=201),
     Endpoint("POST", "/api/v1/legal/letters", ok=201,
