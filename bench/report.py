@@ -659,7 +659,7 @@ def legal_markdown(result: dict) -> str:
             f"| law search in-process (`selectors.search_articles`) | {_stats3(search['selector'])} (cutting the query "
             f"into words and adding the law's terms: {_stats3(search['query_words'])}) | – | – | – | – |")
         lines.append(
-            f"| law search, first request of a fresh process (jieba's dictionary loaded) | {search['cold_first_ms']:,.0f} ms "
+            f"| law search, first request of a process that skipped the start-up load (jieba's dictionary loaded then; web processes load it at start in config/wsgi.py) | {search['cold_first_ms']:,.0f} ms "
             f"| – | – | – | – |")
     ask = result.get("ask")
     if ask:
