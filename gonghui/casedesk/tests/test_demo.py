@@ -24,3 +24,11 @@ def test_the_demo_has_cases_in_every_stage():
     assert ClusterAlert.objects.filter(status=ClusterAlert.Status.OPEN).count() == 1
     nanshan = OrgUnit.objects.get(division_id="440305", kind=OrgKind.COUNTY)
     assert_rollups_match_rebuild(OrgUnit.objects.get(kind=OrgKind.NATIONAL), nanshan)
+    # The legal-affairs demo (gonghui/legal/demo.py): files in every status, a referred case, letters.
+    from gonghui.legal.models import AidApplication, AidProvider, SupervisionLetter
+
+    assert set(AidApplication.objects.values_list("status", flat=True)) == {
+        "submitted", "needs_docs", "approved", "assigned", "concluded", "archived", "rejected"}
+    assert AidApplication.objects.filter(source="case").exists()
+    assert AidProvider.objects.filter(user__isnull=False).exists()  # the demo lawyer signs in as a demo worker
+    assert SupervisionLetter.objects.filter(serial_label__startswith="深南工监意〔").exists()
