@@ -6,12 +6,10 @@ and the API with its bad input."""
 from __future__ import annotations
 
 import datetime
-import threading
 from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from gonghui.casedesk import services as case_services
@@ -34,6 +32,7 @@ from gonghui.membership.models import Notice, OrgNotice
 from gonghui.membership.tests.helpers import join
 from gonghui.orgs.models import CaseRole, Role
 from gonghui.testing.api_asserts import assert_error
+from gonghui.testing.concurrency import run_together
 from gonghui.testing.fixtures import Tree, WorkerFactory, api_as, staff_on
 
 pytestmark = pytest.mark.django_db
@@ -488,24 +487,8 @@ def test_a_double_submit_makes_one_application():
     tree = Tree()
     worker = WorkerFactory(display_name="李四")
     clients = [api_as(worker) for _ in range(3)]
-    barrier = threading.Barrier(len(clients))
-    results: list = [None] * len(clients)
     body = {"category": "wages", "facts": FACTS, "employer_id": tree.nantou_employer.pk}
-
-    def send(i):
-        try:
-            barrier.wait()
-            results[i] = clients[i].post("/api/v1/legal/aid", body).status_code
-        except Exception as exc:  # collected and asserted below
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_together(lambda i: clients[i].post("/api/v1/legal/aid", body).status_code, len(clients))
     assert sorted(results) == [201, 409, 409], results
     assert AidApplication.objects.count() == 1
 

@@ -6,13 +6,11 @@ the procuratorate, who may do what, the documents, and the figures."""
 from __future__ import annotations
 
 import datetime
-import threading
 import zoneinfo
 from dataclasses import dataclass
 from unittest import mock
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from gonghui.casedesk import services as casedesk
@@ -30,6 +28,7 @@ from gonghui.legal.models import (
 )
 from gonghui.membership.models import OrgNotice
 from gonghui.orgs.models import CaseRole, Role
+from gonghui.testing.concurrency import run_together
 from gonghui.testing.fixtures import Tree, WorkerFactory, staff_on
 
 pytestmark = pytest.mark.django_db
@@ -607,27 +606,6 @@ def test_the_year_of_the_number_is_the_local_date_of_issue(w):
     assert (letter.year, letter.serial_label) == (2027, "南山区总工会监意〔2027〕第1号")
 
 
-def _run_together(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_letters_issued_at_once_get_two_numbers():
     tree = Tree()
@@ -635,7 +613,7 @@ def test_two_letters_issued_at_once_get_two_numbers():
     record = record_at(tree.nanshan, p.nanshan_staff, tree.nantou_employer)
     drafts = [sv.letter_draft(actor=p.nanshan_staff, record=record, kind=Kind.OPINION) for _ in range(4)]
     admins = [staff_on(tree.nanshan, Role.ADMIN, username=f"ns-admin-{i}") for i in range(4)]
-    results = _run_together(lambda i: sv.letter_issue(actor=admins[i], letter=drafts[i]), 4)
+    results = run_together(lambda i: sv.letter_issue(actor=admins[i], letter=drafts[i]), 4)
     assert all(isinstance(r, SupervisionLetter) for r in results), results
     assert sorted(r.serial for r in results) == [1, 2, 3, 4]
     assert len({r.serial_label for r in results}) == 4
@@ -648,7 +626,7 @@ def test_one_letter_issued_twice_at_once_gets_one_number():
     p = people(tree)
     record = record_at(tree.nanshan, p.nanshan_staff, tree.nantou_employer)
     draft = sv.letter_draft(actor=p.nanshan_staff, record=record, kind=Kind.OPINION)
-    results = _run_together(lambda i: sv.letter_issue(actor=p.nanshan_admin, letter=draft), 3)
+    results = run_together(lambda i: sv.letter_issue(actor=p.nanshan_admin, letter=draft), 3)
     assert all(isinstance(r, SupervisionLetter) for r in results), results
     assert {(r.serial, r.serial_label) for r in results} == {(1, f"南山区总工会监意〔{results[0].year}〕第1号")}
     assert LetterSerial.objects.get(org=tree.nanshan, kind=Kind.OPINION).last == 1

@@ -3,16 +3,14 @@ exact counts."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from gonghui.analytics.rollups import rollup_read
 from gonghui.core.errors import Conflict
 from gonghui.membership import services
 from gonghui.membership.models import Application, Member, MemberEvent
 from gonghui.orgs.tests.world import assert_rollups_match_rebuild
+from gonghui.testing.concurrency import run_together
 from gonghui.testing.fixtures import WorkerFactory, org_by_division, staff_on
 
 from .helpers import make_id_number
@@ -20,27 +18,6 @@ from .helpers import make_id_number
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NANTOU = "440305001"  # 南头街道: flexible workers living there join its union
-
-
-def _run_together(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _join(worker, id_number: str, name: str = "张三"):
@@ -51,7 +28,7 @@ def _join(worker, id_number: str, name: str = "张三"):
 def test_eight_identical_submits_make_one_application():
     worker = WorkerFactory()
     number = make_id_number()
-    results = _run_together(lambda i: _join(worker, number), 8)
+    results = run_together(lambda i: _join(worker, number), 8)
     assert all(isinstance(r, tuple) for r in results), [r for r in results if not isinstance(r, tuple)]
     assert len({app.pk for app, _created in results}) == 1
     assert sum(created for _app, created in results) == 1
@@ -62,7 +39,7 @@ def test_eight_identical_submits_make_one_application():
 def test_two_workers_with_the_same_id_number_get_one_application_and_a_conflict():
     number = make_id_number()
     workers = [WorkerFactory(), WorkerFactory()]
-    results = _run_together(lambda i: _join(workers[i], number), 2)
+    results = run_together(lambda i: _join(workers[i], number), 2)
     apps = [r for r in results if isinstance(r, tuple)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(apps) == 1 and len(refused) == 1, results
@@ -75,7 +52,7 @@ def test_two_clerks_approving_at_once_make_one_member():
     township = org_by_division(NANTOU)
     app, _ = _join(WorkerFactory(), make_id_number())
     clerks = [staff_on(township, "staff"), staff_on(township, "staff")]
-    results = _run_together(lambda i: services.application_approve(actor=clerks[i], application=app), 2)
+    results = run_together(lambda i: services.application_approve(actor=clerks[i], application=app), 2)
     members = [r for r in results if isinstance(r, Member)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(members) + len(refused) == 2 and members, results
@@ -93,7 +70,7 @@ def test_twenty_workers_joining_at_once_are_all_counted():
     township = org_by_division(NANTOU)
     workers = [WorkerFactory() for _ in range(20)]
     numbers = [make_id_number() for _ in range(20)]
-    results = _run_together(lambda i: _join(workers[i], numbers[i]), 20)
+    results = run_together(lambda i: _join(workers[i], numbers[i]), 20)
     assert all(isinstance(r, tuple) and r[1] for r in results), results
     assert Application.objects.filter(org=township, status="pending").count() == 20
     assert rollup_read(township.pk)["applications.pending"] == 20

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections
+from django.db import connection
 from django.test import RequestFactory
 
 from gonghui.accounts.services import token_issue
@@ -17,37 +16,17 @@ from gonghui.analytics.rollups import rollup_read
 from gonghui.core.errors import ServiceError
 from gonghui.orgs.models import Employer, OrgKind, OrgUnit
 from gonghui.orgs.services import employer_create, union_create
+from gonghui.testing.concurrency import run_together
 from gonghui.testing.fixtures import org_by_division, staff_on, uscc_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _run_together(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_concurrent_union_creation_under_one_parent_gets_distinct_paths():
     nantou = org_by_division("440305001")
     admin = staff_on(nantou)
     before = rollup_read(nantou.pk).get("unions", 0)
-    results = _run_together(
+    results = run_together(
         lambda i: union_create(actor=admin, parent=nantou, name=f"并发测试{i}号公司工会委员会", kind=OrgKind.GRASSROOTS), 8
     )
     assert all(isinstance(r, OrgUnit) for r in results), results
@@ -61,7 +40,7 @@ def test_double_submit_of_one_employer_creates_it_once():
     nantou = org_by_division("440305001")
     admin = staff_on(nantou)
     code = uscc_in("440305001")
-    results = _run_together(
+    results = run_together(
         lambda i: employer_create(actor=admin, org=nantou, name="深圳市重复提交测试有限公司", uscc=code,
                                   division_code="440305001"), 4
     )
@@ -103,7 +82,7 @@ def test_a_database_restart_loses_nothing_and_costs_no_request(api):
 def test_a_double_submitted_union_is_created_once():
     nantou = org_by_division("440305001")
     admin = staff_on(nantou)
-    results = _run_together(
+    results = run_together(
         lambda i: union_create(actor=admin, parent=nantou, name="深圳市双击测试有限公司工会委员会", kind=OrgKind.GRASSROOTS), 4
     )
     assert sum(isinstance(r, OrgUnit) for r in results) == 1, results
