@@ -58,12 +58,13 @@ def desktop_page(browser, live_server):
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot. The committed copies in docs/screenshots are refreshed only with
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot of the whole page (or, for a long page, of what the screen shows: the
+    committed PNGs stay small). The committed copies in docs/screenshots are refreshed only with
     GONGHUI_UPDATE_SCREENSHOTS=1 (`make screenshots`), so a test run leaves the work tree clean."""
     target = SCREENSHOTS / f"{name}.png"
     if target.exists() and not os.environ.get("GONGHUI_UPDATE_SCREENSHOTS"):
         target = Path(tempfile.gettempdir()) / "gonghui-screenshots" / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target), full_page=full_page)
     return target

@@ -48,11 +48,17 @@ def test_ask_read_the_article_and_apply_for_legal_aid_on_a_phone(phone_page, tmp
     guide = page.locator("section.guide")
     expect(guide.get_by_role("heading", level=2)).not_to_be_empty()
     expect(guide.locator("ol.steps li").first).to_be_visible()
+    expect(guide.get_by_role("heading", name="时限")).to_be_hidden()  # folded: the articles stay near
+    guide.get_by_text("时限、要保留的证据和可以找谁").tap()
+    expect(guide.get_by_role("heading", name="时限")).to_be_visible()
+    guide.get_by_text("时限、要保留的证据和可以找谁").tap()
     hits = page.locator("ol.law-hits a.law-hit-title")
     expect(hits.first).to_have_text("劳动合同法第三十条")
     assert "劳动法第五十条" in hits.all_inner_texts()[:5]
     assert fits_the_phone(page)
-    screenshot(page, "legal-ask-phone")
+    # The answer as it first shows on the phone (the whole page is several screens long).
+    page.get_by_text("已按读音理解").scroll_into_view_if_needed()
+    screenshot(page, "legal-ask-phone", full_page=False)
 
     # 2. The first article, then back to the answer.
     hits.first.tap()
