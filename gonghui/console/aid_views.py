@@ -101,12 +101,7 @@ def aid_stats(request, org_id):
     stats = aid.aid_stats(actor=user, node=org)
     outcomes = [(AidApplication.Outcome(key).label, n) for key, n in stats["outcomes"].items() if n]
     statuses = [(AidStatus(key).label, n) for key, n in stats["by_status"].items()]
-    children = []
-    for child in org_selectors.org_children(actor=user, org=org, limit=50)[0]:
-        if org_selectors.actor_scope(user).case_rank_at(child.path):
-            child_stats = aid.aid_stats(actor=user, node=child)
-            if sum(child_stats["by_status"].values()):
-                children.append((child, child_stats))
+    children = aid.aid_stats_by_child(actor=user, node=org)
     return _render(request, org, "stats", "console/legal/aid_stats.html", {
         "stats": stats, "outcomes": outcomes, "statuses": statuses, "children": children})
 

@@ -69,6 +69,12 @@ def test_the_ledger_and_one_application_through_every_step(tree):
     assert AidApplication.objects.get(pk=application.pk).status == AidStatus.ARCHIVED
     stats = county.get(reverse("console:aid_stats", args=[tree.nanshan.pk])).content.decode()
     assert "18000" in stats
+    # The city's page lists 南山区 among its children with its figures, from one grouped query.
+    by_child = aid.aid_stats_by_child(actor=people.city_supervisor, node=tree.shenzhen)
+    assert [(child, figures["concluded"], figures["amount_recovered"]) for child, figures in by_child] == [
+        (tree.nanshan, 1, 18000)]
+    city = client_for(people.city_supervisor).get(reverse("console:aid_stats", args=[tree.shenzhen.pk])).content.decode()
+    assert tree.nanshan.name in city and "18000" in city
 
 
 def test_outsiders_get_the_consoles_404(tree):
