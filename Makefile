@@ -8,6 +8,8 @@ DEMO_DEBS := ca-certificates fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 TEST_DEBS := postgresql fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs on every core (pytest-xdist); see conftest.py for how the tests are grouped.
+PYTEST_PROCS ?= -n auto --dist loadgroup --no-loadscope-reorder
 
 .PHONY: setup demo serve test screenshots bench lint clean
 
@@ -35,7 +37,7 @@ serve: setup
 
 test: setup
 	bash scripts/system-deps.sh $(TEST_DEBS)
-	$(BIN)/python scripts/with_pg.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/with_pg.py -- $(BIN)/python -m pytest $(PYTEST_PROCS) $(PYTEST_ARGS)
 
 # Refresh docs/screenshots from the browser tests.
 screenshots: setup
@@ -51,7 +53,7 @@ bench: setup
 	GONGHUI_PG_OPTS="$(BENCH_PG_OPTS)" $(BIN)/python scripts/with_pg.py -- $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: setup
-	$(BIN)/ruff check gonghui config bench scripts
+	$(BIN)/ruff check gonghui config bench scripts conftest.py
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -60,7 +60,7 @@ def _wsgi_get(path: str, token: str) -> tuple[int, dict]:
 
 
 @pytest.mark.skipif(not os.environ.get("GONGHUI_PG_DATADIR"), reason="needs the throwaway cluster of scripts/with_pg.py")
-def test_a_database_restart_loses_nothing_and_costs_no_request(api):
+def test_a_database_restart_loses_nothing_and_costs_no_request(database_server_to_itself, api):
     nantou = org_by_division("440305001")
     admin = staff_on(nantou)
     created = api(admin).post("/api/v1/employers", {
