@@ -65,7 +65,8 @@ PERSON_BASE = 1_000_000_000
 TARGETS = {"join_ratio": 0.15, "join_p99_ms": 200.0, "flash_losses": 0, "roster_ratio": 0.25,
            "roster_rss_mb": 300.0, "lookup_p99_ms": 5.0, "stats_p95_ms": 50.0}
 SQL_MEMBER_BY_HASH = "SELECT * FROM membership_member WHERE id_hash = %s"
-SQL_ROLLUP = "SELECT metric, value FROM analytics_rollup WHERE org_id = %s"
+SQL_ROLLUP = ("SELECT metric, SUM(value) FROM (SELECT metric, value FROM analytics_rollup WHERE org_id = %(org)s "
+              "UNION ALL SELECT metric, value FROM analytics_rollupdelta WHERE org_id = %(org)s) s GROUP BY metric")
 SQL_DAILY = ("SELECT metric, day, value FROM analytics_dailyrollup WHERE org_id = %s AND metric = ANY(%s) "
              "AND day BETWEEN %s AND %s")
 HOLDING = ("active", "retained", "transferring", "suspended")
@@ -280,7 +281,7 @@ def measure_stats(args, nodes: Nodes, raw, client: Client) -> list[dict]:
                 raise RuntimeError(f"{url}: HTTP {response.status_code}")
 
         def raw_read(org_id=org.pk):
-            raw.execute(SQL_ROLLUP, [org_id]).fetchall()
+            raw.execute(SQL_ROLLUP, {"org": org_id}).fetchall()
             raw.execute(SQL_DAILY, [org_id, ["members.new", "applications.approved"], since, today]).fetchall()
 
         api_samples = time_calls(lambda _: call(), range(args.iterations), range(args.warmup))

@@ -65,9 +65,10 @@ RESULTS = ROOT / "bench" / "results"
 PAGE = 50
 
 # Raw SQL: the query a person would write by hand for the same answer and the same scope.
-SQL_STATS = (
-    "SELECT r.metric, r.value FROM analytics_rollup r JOIN orgs_orgunit o ON o.id = r.org_id "
-    "WHERE r.org_id = %s AND o.path LIKE %s"
+SQL_STATS = (  # the folded totals plus the deltas not folded yet (rollups.rollup_values)
+    "SELECT s.metric, SUM(s.value) FROM (SELECT r.org_id, r.metric, r.value FROM analytics_rollup r "
+    "WHERE r.org_id = %(org)s UNION ALL SELECT d.org_id, d.metric, d.value FROM analytics_rollupdelta d "
+    "WHERE d.org_id = %(org)s) s JOIN orgs_orgunit o ON o.id = s.org_id WHERE o.path LIKE %(scope)s GROUP BY s.metric"
 )
 SQL_CHILDREN = "SELECT o.* FROM orgs_orgunit o WHERE o.parent_id = %s AND o.path LIKE %s ORDER BY o.path LIMIT 51"
 SQL_CHILDREN_AFTER = (
@@ -209,7 +210,7 @@ def build_cases(actors: dict[str, Actor], nodes: dict[str, OrgUnit], raw) -> lis
         ("stats_grassroots", grassroots, nodes["grassroots"]),
     ]:
         cases.append(Case(key, f"stats: {org.name}", actor, f"/api/v1/orgs/{org.pk}/stats",
-                          [(SQL_STATS, [org.pk, actor.scope_path + "%"])]))
+                          [(SQL_STATS, {"org": org.pk, "scope": actor.scope_path + "%"})]))
     for key, actor, org in [
         ("children_county", county, nodes["county"]),
         ("children_big_city", province, nodes["big_city"]),

@@ -42,3 +42,24 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.metric} {self.day}={self.value}"
+
+
+class RollupDelta(models.Model):
+    """A change to a Rollup total not yet folded into it: writers append (org, metric, +/-n) here
+    instead of updating the shared total rows, so a writer never waits for another's row lock (every
+    write below a province touches that province's and the national rows) and a bulk job's batch
+    writes a few appended pages instead of a page per ancestor row. Readers add the unfolded rows
+    (rollups.rollup_values); `rollup_fold` moves them into Rollup, run by the periodic job every few
+    seconds, so the table stays small."""
+
+    id = models.BigAutoField(primary_key=True)
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    metric = models.CharField(max_length=64)
+    value = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "汇总计数增量"
+        verbose_name_plural = "汇总计数增量"
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.metric}{self.value:+d}"

@@ -263,17 +263,13 @@ def case_stats(node: OrgUnit, *, days: int = 30) -> dict:
 def case_child_breakdown(node: OrgUnit, limit: int = 50) -> list[dict]:
     """The node's children with their case numbers (from rollups), busiest first. The busiest are
     picked in SQL: a township may have thousands of grassroots unions below it."""
-    from gonghui.analytics.models import Rollup
+    from gonghui.analytics.rollups import rollup_top_children, rollup_values
 
-    top = list(Rollup.objects.filter(org__parent=node, metric="cases.total", value__gt=0)
-               .order_by("-value", "org_id").values_list("org_id", flat=True)[:limit])
+    top = rollup_top_children(node.pk, "cases.total", limit)
     children = {c.pk: c for c in OrgUnit.objects.filter(pk__in=top).only("id", "name", "kind", "path")}
     metrics = ["cases.total", "cases.open", "cases.overdue_open", "cases.accepted", "cases.accepted_on_time",
                "cases.completed", "cases.completed_on_time", "cases.money_fen"]
-    values: dict[int, dict] = {}
-    for org_id, metric, value in Rollup.objects.filter(org_id__in=top, metric__in=metrics) \
-            .values_list("org_id", "metric", "value"):
-        values.setdefault(org_id, {})[metric] = value
+    values = rollup_values(top, metrics)
     out = []
     for org_id in top:
         v = values.get(org_id, {})

@@ -1168,7 +1168,7 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
     deltas of every ancestor. Nothing comes back to Python but the count: at national scale a batch
     touches thousands of unions, and a round trip per union (or per chunk of them) cost more than
     marking the cases did."""
-    from gonghui.analytics.models import Rollup
+    from gonghui.analytics.models import RollupDelta
 
     overdue = name.endswith("overdue")
     label = SWEEP_LABELS[name]
@@ -1178,7 +1178,7 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
     if overdue:  # supervisor_path already names the union above (Case.save)
         sets.append("supervisor_id = (SELECT p.id FROM orgs_orgunit p WHERE p.path = c.supervisor_path)")
     notify = overdue and name == "accept_overdue"
-    org_notice, rollup = OrgNotice._meta.db_table, Rollup._meta.db_table
+    org_notice, rollup = OrgNotice._meta.db_table, RollupDelta._meta.db_table
     sql = f"""
         WITH picked AS (
             SELECT id FROM casedesk_case
@@ -1221,14 +1221,12 @@ def sweep_statement(name: str, status: str, when: str, mark: str, warned: str, n
                             WHEN k * {STEP} = length(org_path) - {STEP} THEN supervisor_id END) AS known
             FROM per_org CROSS JOIN LATERAL generate_series(1, length(org_path) / {STEP}) k
             WHERE %(overdue)s AND first > 0 GROUP BY 1
-        ), rolled AS (
+        ), rolled AS (  -- appended, folded into the totals behind the sweep (rollups.rollup_fold)
             INSERT INTO {rollup} (org_id, metric, value)
             SELECT o.id, 'cases.overdue_open', d.delta
             FROM deltas d CROSS JOIN LATERAL (
                 SELECT COALESCE(d.known, (SELECT id FROM orgs_orgunit WHERE path = d.path)) AS id) o
             WHERE o.id IS NOT NULL
-            ORDER BY d.path
-            ON CONFLICT (org_id, metric) DO UPDATE SET value = {rollup}.value + EXCLUDED.value
         )
         SELECT count(*), max(moment) FROM marked
     """

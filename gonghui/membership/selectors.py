@@ -7,7 +7,7 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from gonghui.analytics.rollups import daily_read, rollup_read
+from gonghui.analytics.rollups import daily_read, rollup_read, rollup_values
 from gonghui.core import cursors, pii
 from gonghui.core.errors import NotFound, ValidationFailed
 from gonghui.orgs.models import ROLE_RANK, OrgUnit, Role
@@ -362,15 +362,11 @@ def _node_only_stats(node: OrgUnit) -> dict:
 
 def child_breakdown(*, actor, node: OrgUnit, limit: int = 50) -> list[dict]:
     """Members, gig members and pending applications of each child node (from rollups)."""
-    from gonghui.analytics.models import Rollup
 
     children = list(OrgUnit.objects.filter(actor_scope(actor).q("path"), parent_id=node.pk).order_by("path")[:limit])
     metrics = ["members.active", "members.retained", "members.transferring", "members.suspended", "members.gig",
                "applications.pending", "applications.overdue", "workers", "members.at_counted_employers"]
-    values: dict[int, dict[str, int]] = {}
-    for org_id, metric, value in Rollup.objects.filter(org_id__in=[c.pk for c in children], metric__in=metrics) \
-            .values_list("org_id", "metric", "value"):
-        values.setdefault(org_id, {})[metric] = value
+    values = rollup_values([c.pk for c in children], metrics)
     out = []
     for child in children:
         v = values.get(child.pk, {})
