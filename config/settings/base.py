@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "gonghui.membership",
     "gonghui.casedesk",
     "gonghui.legal",
+    "gonghui.employment",
     "gonghui.portal",
     "gonghui.console",
 ]
@@ -179,8 +180,13 @@ GONGHUI_RATE_LIMITS = {
     "case_user_day": (10, 86400),  # cases one worker may file a day (the hotline and systems are not limited)
     "case_info_user_day": (30, 86400),  # additions (text and files) a worker may send to their cases a day
     "callback_ip_min": (30, 60),  # satisfaction-link submits per address a minute
-    "legal_ask_ip_min": (30, 60),
-    "legal_aid_user_day": (5, 86400),  # legal-aid applications one worker may submit a day  # legal questions asked per address a minute (the ranking is CPU work)
+    "legal_ask_ip_min": (30, 60),  # legal questions asked per address a minute (the ranking is CPU work)
+    "legal_aid_user_day": (5, 86400),  # legal-aid applications one worker may submit a day
+    "job_post_employer_day": (30, 86400),  # postings (new or renewed) per employer a day: spam brake
+    "job_apply_user_day": (30, 86400),  # applications one worker may send a day
+    "recruiter_claim_user_day": (5, 86400),  # employer claims one person may file a day
+    "help_request_user_day": (3, 86400),  # employment-help requests one worker may file a day
+    "fair_register_user_day": (20, 86400),  # job-fair registrations one worker may make a day
 }
 GONGHUI_STAFF_LOCKOUT_FAILURES = 5
 GONGHUI_STAFF_LOCKOUT_SECONDS = 900
