@@ -85,10 +85,11 @@ ACTION_LABELS = {
 
 
 def _legal_labels() -> dict[str, str]:
+    from gonghui.employment.services import AUDIT_LABELS as EMPLOYMENT
     from gonghui.legal.aid import AUDIT_LABELS as AID
     from gonghui.legal.supervision import AUDIT_LABELS as SUPERVISION
 
-    return {**AID, **SUPERVISION}
+    return {**AID, **SUPERVISION, **EMPLOYMENT}
 
 
 ACTION_LABELS.update(_legal_labels())

@@ -217,6 +217,7 @@ def data_error(request, exc: DataError):
 def register_routers() -> None:
     from gonghui.accounts.api import router as accounts_router
     from gonghui.casedesk.api import router as casedesk_router
+    from gonghui.employment.api import router as employment_router
     from gonghui.legal.api import router as legal_router
     from gonghui.legal.api_aid import router as legal_aid_router
     from gonghui.legal.api_letters import router as letters_router
@@ -230,6 +231,7 @@ def register_routers() -> None:
     api.add_router("/v1/", legal_router)
     api.add_router("/v1/", legal_aid_router)
     api.add_router("/v1/", letters_router)
+    api.add_router("/v1/", employment_router)
 
 
 register_routers()

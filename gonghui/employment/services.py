@@ -14,6 +14,7 @@ Who may do what:
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -401,7 +402,7 @@ def posting_create(*, actor, employer_id, data: dict) -> JobPosting:
     with transaction.atomic():
         posting.save()
         rollups.rollup_add(posting.org_path, _posting_counts(posting))
-        audit_log(actor=actor, action="posting.create", obj=posting, org=employer.org,
+        audit_log(actor=actor, action="job.create", obj=posting, org=employer.org,
                   after={"status": posting.status, "title": posting.title})
     return posting
 
@@ -435,7 +436,7 @@ def posting_moderate(*, actor, posting: JobPosting, approve: bool, reason: str =
                           reject_reason="")
         else:
             _move_posting(posting, PostingStatus.REJECTED, moderated_by=actor, moderated_at=now, reject_reason=reason)
-        audit_log(actor=actor, action="posting.approve" if approve else "posting.reject", obj=posting,
+        audit_log(actor=actor, action="job.approve" if approve else "job.reject", obj=posting,
                   org=posting.org, after={"reason": reason})
         for recruiter in Recruiter.objects.filter(employer_id=posting.employer_id, status=Recruiter.Status.VERIFIED):
             _notify(recruiter.user_id, "岗位审核" + ("通过" if approve else "未通过"),
@@ -472,7 +473,7 @@ def posting_update(*, actor, posting: JobPosting, data: dict) -> JobPosting:
         _search_fields(posting)
         posting.save()
         _rollup_change(before_path, before, posting.org_path, _posting_counts(posting))
-        audit_log(actor=actor, action="posting.update", obj=posting, org=posting.org,
+        audit_log(actor=actor, action="job.update", obj=posting, org=posting.org,
                   after={"fields": sorted(fields), "status": posting.status})
     return posting
 
@@ -483,7 +484,7 @@ def posting_close(*, actor, posting: JobPosting, reason: str = "") -> JobPosting
     with transaction.atomic():
         posting = _lock_posting(posting)
         _move_posting(posting, PostingStatus.CLOSED)
-        audit_log(actor=actor, action="posting.close", obj=posting, org=posting.org, after={"reason": reason})
+        audit_log(actor=actor, action="job.close", obj=posting, org=posting.org, after={"reason": reason})
     return posting
 
 
@@ -503,7 +504,7 @@ def posting_renew(*, actor, posting: JobPosting, expires_on) -> JobPosting:
                 else PostingStatus.PENDING
             _move_posting(posting, to, expires_on=day,
                           published_at=timezone.now() if to == PostingStatus.LIVE else posting.published_at)
-        audit_log(actor=actor, action="posting.renew", obj=posting, org=posting.org,
+        audit_log(actor=actor, action="job.renew", obj=posting, org=posting.org,
                   after={"expires_on": day.isoformat(), "status": posting.status})
     return posting
 
@@ -638,7 +639,7 @@ def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobF
             ApplicationEvent.objects.create(application=application, to_status=ApplicationStatus.SUBMITTED,
                                             actor=actor, note=note)
             rollups.rollup_add(posting.org_path, {APPLICATIONS: 1})
-            audit_log(actor=actor, action="application.submit", obj=application, org=posting.org)
+            audit_log(actor=actor, action="job_application.submit", obj=application, org=posting.org)
             for recruiter in Recruiter.objects.filter(employer_id=posting.employer_id,
                                                       status=Recruiter.Status.VERIFIED):
                 _notify(recruiter.user_id, "收到新的求职申请", f"{profile.name}投递了“{posting.title}”",
@@ -647,6 +648,22 @@ def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobF
         raise Conflict("application_duplicate", "您已投递过该岗位，可在“我的投递”查看进度", "posting") from None
     return application
 
+
+AUDIT_LABELS = {
+    "recruiter.claim": "申请成为招聘方", "recruiter.verify": "核验通过招聘方", "recruiter.reject": "核验不通过招聘方",
+    "recruiter.revoke": "停用招聘方",
+    "job.create": "发布岗位", "job.update": "修改岗位", "job.approve": "审核通过岗位", "job.reject": "审核不通过岗位",
+    "job.close": "关闭岗位", "job.renew": "岗位续期",
+    "seeker.save": "保存求职档案",
+    "job_application.submit": "投递岗位", "job_application.withdraw": "撤回投递",
+    "job_application.viewed": "查看求职申请", "job_application.interview": "邀请面试",
+    "job_application.offer": "拟录用", "job_application.hired": "确认入职", "job_application.declined": "不予录用",
+    "job_help.submit": "申请就业帮扶", "job_help.assign": "分派帮扶责任人", "job_help.service": "登记帮扶服务",
+    "job_help.placed": "帮扶对象已就业", "job_help.close": "结束就业帮扶", "job_help.export": "导出就业帮扶台账",
+    "job_fair.create": "举办招聘会", "job_fair.booth": "增加招聘会展位", "job_fair.register": "报名招聘会",
+    "job_fair.checkin": "招聘会签到", "job_fair.cancel": "取消招聘会",
+}
+APPLICATION_ACTIONS = {s: f"job_application.{s}" for s in ("viewed", "interview", "offer", "hired", "declined")}
 
 STEP_NOTICES = {
     ApplicationStatus.VIEWED: "用人单位已查看您的简历",
@@ -690,7 +707,7 @@ def application_move(*, actor, application: JobApplication, to: str, note: str =
         if to == ApplicationStatus.HIRED:
             rollups.rollup_add(application.org_path, {HIRES: 1})
             _placement_from_hire(application, actor)
-        audit_log(actor=actor, action=f"application.{to}", obj=application, org=application.posting.org,
+        audit_log(actor=actor, action=APPLICATION_ACTIONS[to], obj=application, org=application.posting.org,
                   after={"from": previous, "note": note})
         body = f"“{application.posting.title}”：{STEP_NOTICES.get(to, '')}"
         if when is not None:
@@ -722,7 +739,7 @@ def application_withdraw(*, actor, application: JobApplication) -> JobApplicatio
         application.save(update_fields=["status", "updated_at"])
         ApplicationEvent.objects.create(application=application, from_status=previous,
                                         to_status=ApplicationStatus.WITHDRAWN, actor=actor)
-        audit_log(actor=actor, action="application.withdraw", obj=application)
+        audit_log(actor=actor, action="job_application.withdraw", obj=application)
     return application
 
 
@@ -762,13 +779,13 @@ def help_request_submit(*, actor, division_code, help_group, needs, name: str = 
     try:
         with transaction.atomic():
             request = HelpRequest.objects.create(
-                number=f"tmp-{actor.pk}-{now.timestamp()}", user=actor, seeker=seeker, org=org, org_path=org.path,
+                number=f"t{uuid.uuid4().hex[:20]}", user=actor, seeker=seeker, org=org, org_path=org.path,
                 province_code=org.province_code, division=division, route_reason=f"您希望在{division.name}就业，由{org.name}受理",
                 name=name, help_group=group, needs=needs)
             request.number = f"JY{timezone.localtime(now):%Y%m%d}{request.pk:06d}"
             request.save(update_fields=["number"])
             rollups.rollup_add(org.path, {HELP_OPEN: 1, HELP_TOTAL: 1})
-            audit_log(actor=actor, action="help.submit", obj=request, org=org)
+            audit_log(actor=actor, action="job_help.submit", obj=request, org=org)
     except IntegrityError:  # a double submit: one open request per worker
         raise Conflict("help_open", "您已有一件正在办理的就业帮扶申请", "help_group") from None
     return request
@@ -784,7 +801,7 @@ def help_assign(*, actor, request: HelpRequest, staff) -> HelpRequest:
             raise Conflict("help_closed", "该帮扶申请已结束")
         request.status, request.assigned_to, request.assigned_at = HelpRequest.Status.ASSIGNED, staff, timezone.now()
         request.save()
-        audit_log(actor=actor, action="help.assign", obj=request, org=request.org, after={"staff": staff.pk})
+        audit_log(actor=actor, action="job_help.assign", obj=request, org=request.org, after={"staff": staff.pk})
         _notify(request.user_id, "就业帮扶已受理", f"{request.org.name}已安排{staff.display_name or '工作人员'}为您服务。",
                 f"/jobs/help/{request.pk}/")
     return request
@@ -815,7 +832,7 @@ def help_service_log(*, actor, request: HelpRequest, kind, note, posting_id=None
             request.save()
         service = HelpService.objects.create(request=request, kind=kind, note=note, posting=posting, served_on=day,
                                              staff=actor)
-        audit_log(actor=actor, action="help.service", obj=request, org=request.org, after={"kind": kind})
+        audit_log(actor=actor, action="job_help.service", obj=request, org=request.org, after={"kind": kind})
         if posting is not None:
             _notify(request.user_id, "工会为您推荐了岗位", f"{posting.employer.name}：{posting.title}",
                     f"/jobs/{posting.pk}/")
@@ -835,7 +852,7 @@ def _close_help(request: HelpRequest, *, actor, placed: bool, employer: str = ""
         days = max(0, (placed_on - timezone.localtime(request.created_at).date()).days)
         delta.update({HELP_PLACED: 1, HELP_PLACED_DAYS: days})
     rollups.rollup_add(request.org_path, delta)
-    audit_log(actor=actor, action="help.placed" if placed else "help.close", obj=request, org=request.org,
+    audit_log(actor=actor, action="job_help.placed" if placed else "job_help.close", obj=request, org=request.org,
               after={"employer": employer, "placed_on": placed_on.isoformat() if placed_on else None,
                      "salary": salary, "reason": reason})
     _notify(request.user_id, "就业帮扶" + ("：已就业" if placed else "已结束"),
@@ -900,7 +917,7 @@ def fair_create(*, actor, org: OrgUnit, data: dict) -> JobFair:
                                       capacity=capacity, created_by=actor,
                                       description=clean_text(data.get("description"), field="description",
                                                              label="介绍", max_len=3000))
-        audit_log(actor=actor, action="fair.create", obj=fair, org=org)
+        audit_log(actor=actor, action="job_fair.create", obj=fair, org=org)
     return fair
 
 
@@ -927,7 +944,7 @@ def fair_booth_add(*, actor, fair: JobFair, employer_id, posting_ids=(), booth_n
             booth.booth_no = booth_no
             booth.save(update_fields=["booth_no"])
         booth.postings.add(*postings)
-        audit_log(actor=actor, action="fair.booth", obj=fair, org=fair.org,
+        audit_log(actor=actor, action="job_fair.booth", obj=fair, org=fair.org,
                   after={"employer": employer.pk, "postings": [p.pk for p in postings]})
     return booth
 
@@ -948,7 +965,7 @@ def fair_register(*, actor, fair: JobFair) -> FairRegistration:
         if locked.capacity and FairRegistration.objects.filter(fair=locked).count() >= locked.capacity:
             raise Conflict("fair_full", f"报名人数已满（{locked.capacity}人）")
         registration, _created = FairRegistration.objects.get_or_create(fair=locked, user=actor)
-        audit_log(actor=actor, action="fair.register", obj=locked, org=locked.org)
+        audit_log(actor=actor, action="job_fair.register", obj=locked, org=locked.org)
     return registration
 
 
@@ -967,7 +984,7 @@ def fair_checkin(*, actor, fair: JobFair, code) -> FairRegistration:
             raise Conflict("checkin_closed", "不在招聘会签到时间内")
         registration.checked_in_at, registration.checked_in_by = now, actor
         registration.save(update_fields=["checked_in_at", "checked_in_by"])
-        audit_log(actor=actor, action="fair.checkin", obj=fair, org=fair.org, after={"user": registration.user_id})
+        audit_log(actor=actor, action="job_fair.checkin", obj=fair, org=fair.org, after={"user": registration.user_id})
     return registration
 
 
@@ -977,7 +994,7 @@ def fair_cancel(*, actor, fair: JobFair, reason: str) -> JobFair:
     with transaction.atomic():
         JobFair.objects.filter(pk=fair.pk).update(status=JobFair.Status.CANCELLED)
         fair.refresh_from_db()
-        audit_log(actor=actor, action="fair.cancel", obj=fair, org=fair.org, after={"reason": reason})
+        audit_log(actor=actor, action="job_fair.cancel", obj=fair, org=fair.org, after={"reason": reason})
         for user_id in FairRegistration.objects.filter(fair=fair).values_list("user_id", flat=True):
             _notify(user_id, "招聘会取消", f"“{fair.title}”已取消：{reason}", f"/jobs/fairs/{fair.pk}/")
     return fair

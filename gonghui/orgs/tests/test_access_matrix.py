@@ -20,6 +20,17 @@ from django.utils import timezone
 from gonghui.accounts.models import User
 from gonghui.casedesk.models import CallbackLink, Case, CaseEvent
 from gonghui.core.models import AuditEntry
+from gonghui.employment.models import (
+    FairBooth,
+    FairRegistration,
+    HelpRequest,
+    HelpService,
+    JobApplication,
+    JobFair,
+    JobPosting,
+    Recruiter,
+    SeekerProfile,
+)
 from gonghui.legal.models import (
     AidApplication,
     AidDeadline,
@@ -129,6 +140,18 @@ def _letter(name: str):
 
 def _in_days(days: int) -> str:
     return (timezone.now() + datetime.timedelta(days=days)).isoformat()
+
+
+def _job(name: str):
+    return lambda w: {"job_id": getattr(w, name).pk}
+
+
+def _help(w: World) -> dict:
+    return {"request_id": w.help_request.pk}
+
+
+def _fair(w: World) -> dict:
+    return {"fair_id": w.fair.pk}
 
 
 def _new_employer(w: World) -> dict:
@@ -300,6 +323,42 @@ ENDPOINTS = [
              body=lambda w: {"reason": "主送写错"}),
     Endpoint("GET", "/api/v1/legal/letters/{letter_id}/pdf", _letter("issued_letter")),
     Endpoint("GET", "/api/v1/legal/letters/{letter_id}/docx", _letter("issued_letter")),
+    # The employment-help cloud: postings of 南头精密 (in Nanshan), its recruiters, help at 南头街道, a fair.
+    Endpoint("POST", "/api/v1/jobs", ok=201, body=lambda w: {
+        "employer_id": w.tree.nantou_employer.pk, "title": "质检员", "occupation": "4-08-05-07",
+        "division_code": "440305001", "salary_min": 5000, "salary_max": 7000}),
+    Endpoint("PATCH", "/api/v1/jobs/{job_id}", _job("pending_job"), body=lambda w: {"headcount": 4}),
+    Endpoint("POST", "/api/v1/jobs/{job_id}/moderate", _job("pending_job"), body=lambda w: {"approve": True}),
+    Endpoint("POST", "/api/v1/jobs/{job_id}/close", _job("live_job"), body=lambda w: {"reason": "已招满"}),
+    Endpoint("POST", "/api/v1/jobs/{job_id}/renew", _job("closed_job"),
+             body=lambda w: {"expires_on": (timezone.localdate() + datetime.timedelta(days=20)).isoformat()}),
+    Endpoint("GET", "/api/v1/jobs/{job_id}/candidates", _job("live_job")),
+    Endpoint("GET", "/api/v1/jobs/{job_id}/applications", _job("live_job")),
+    Endpoint("POST", "/api/v1/job-applications/{application_id}/move",
+             lambda w: {"application_id": w.job_application.pk}, body=lambda w: {"status": "viewed"}),
+    Endpoint("GET", "/api/v1/employment/recruiters", kind=LIST, label="own subtree", meta=_rows(Recruiter, "org_path")),
+    Endpoint("POST", "/api/v1/employment/recruiters/{recruiter_id}/decide",
+             lambda w: {"recruiter_id": w.recruiter_claim.pk}, body=lambda w: {"approve": True}),
+    Endpoint("GET", "/api/v1/employment/postings", kind=LIST, label="own subtree", meta=_rows(JobPosting, "org_path")),
+    Endpoint("GET", "/api/v1/employment/help-requests", kind=LIST, label="own subtree",
+             meta=_rows(HelpRequest, "org_path")),
+    Endpoint("GET", "/api/v1/employment/help-requests/export", body=lambda w: {"node": w.tree.nanshan.pk}),
+    Endpoint("GET", "/api/v1/employment/help-requests/{request_id}", _help),
+    Endpoint("POST", "/api/v1/employment/help-requests/{request_id}/assign", _help,
+             body=lambda w: {"staff_id": w.nantou_staff.pk}),
+    Endpoint("POST", "/api/v1/employment/help-requests/{request_id}/services", _help,
+             body=lambda w: {"kind": "guidance", "note": "职业指导：建议考取叉车证"}),
+    Endpoint("POST", "/api/v1/employment/help-requests/{request_id}/close", _help,
+             body=lambda w: {"placed": False, "reason": "本人暂不找工作"}),
+    Endpoint("GET", "/api/v1/employment/stats", body=lambda w: {"node": w.tree.nanshan.pk}),
+    Endpoint("POST", "/api/v1/job-fairs", ok=201, body=lambda w: {
+        "org_id": w.tree.nanshan.pk, "title": "南山区春风行动招聘会", "division_code": "440305001",
+        "venue": "南头街道文体中心", "starts_at": _in_days(3), "ends_at": _in_days(4)}),
+    Endpoint("POST", "/api/v1/job-fairs/{fair_id}/booths", _fair,
+             body=lambda w: {"employer_id": w.tree.nantou_employer.pk, "posting_ids": [w.live_job.pk]}),
+    Endpoint("POST", "/api/v1/job-fairs/{fair_id}/checkin", _fair, body=lambda w: {"code": w.fair_registration.code}),
+    Endpoint("GET", "/api/v1/job-fairs/{fair_id}/results", _fair),
+    Endpoint("POST", "/api/v1/job-fairs/{fair_id}/cancel", _fair, body=lambda w: {"reason": "场地调整"}),
 ]
 
 # Endpoints every caller uses for themselves; they address nothing in the tree.
@@ -338,6 +397,23 @@ NOT_STAFF_ENDPOINTS = {
     ("GET", "/api/v1/me/legal-aid"),
     ("POST", "/api/v1/legal/aid/{application_id}/supply"),
     ("POST", "/api/v1/legal/aid/{application_id}/withdraw"),
+    # The employment-help cloud: public job search and fairs; a worker's own seeking, applications,
+    # help requests and claims to recruit (gonghui/employment/tests/test_api.py).
+    ("GET", "/api/v1/jobs/search"),
+    ("GET", "/api/v1/jobs/{job_id}"),
+    ("POST", "/api/v1/jobs/{job_id}/apply"),
+    ("POST", "/api/v1/employment/recruiters"),
+    ("POST", "/api/v1/employment/help-requests"),
+    ("GET", "/api/v1/job-fairs"),
+    ("GET", "/api/v1/job-fairs/{fair_id}"),
+    ("POST", "/api/v1/job-fairs/{fair_id}/register"),
+    ("GET", "/api/v1/me/job-applications"),
+    ("POST", "/api/v1/me/job-applications/{application_id}/withdraw"),
+    ("GET", "/api/v1/me/job-recommendations"),
+    ("GET", "/api/v1/me/seeker-profile"),
+    ("PUT", "/api/v1/me/seeker-profile"),
+    ("GET", "/api/v1/me/help-requests"),
+    ("GET", "/api/v1/me/recruiter-roles"),
 }
 
 PUBLIC_EMPLOYER_FIELDS = {"id", "name", "uscc", "division_code", "division_name"}
@@ -391,6 +467,14 @@ def state(w: World) -> dict:
                                                               "updated_at").order_by("id")),
         "letter_events": LetterEvent.objects.count(),
         "legal_audit": AuditEntry.objects.filter(action__startswith="legal.").count(),
+        "jobs": list(JobPosting.objects.values_list("id", "status", "headcount", "updated_at").order_by("id")),
+        "recruiters": list(Recruiter.objects.values_list("id", "status", "employer_id").order_by("id")),
+        "job_applications": list(JobApplication.objects.values_list("id", "status", "updated_at").order_by("id")),
+        "seekers": list(SeekerProfile.objects.values_list("id", "updated_at").order_by("id")),
+        "help": list(HelpRequest.objects.values_list("id", "status", "assigned_to_id", "updated_at").order_by("id")),
+        "help_services": HelpService.objects.count(),
+        "fairs": list(JobFair.objects.values_list("id", "status").order_by("id")),
+        "fair_rows": (FairBooth.objects.count(), FairRegistration.objects.filter(checked_in_at__isnull=False).count()),
     }
 
 
@@ -521,6 +605,14 @@ WORKER_ONLY = [
         "facts": "公司拖欠我两个月工资共一万二千元，协商不成，请求工会提供法律援助。"}),
     Endpoint("POST", "/api/v1/legal/aid/{application_id}/supply", _aid("aid_waiting"), body=lambda w: {"text": "已补充"}),
     Endpoint("POST", "/api/v1/legal/aid/{application_id}/withdraw", _aid("aid_submitted"), body=lambda w: {}),
+    Endpoint("GET", "/api/v1/me/job-applications"),
+    Endpoint("POST", "/api/v1/me/job-applications/{application_id}/withdraw",
+             lambda w: {"application_id": w.job_application.pk}),
+    Endpoint("GET", "/api/v1/me/job-recommendations"),
+    Endpoint("GET", "/api/v1/me/seeker-profile"),
+    Endpoint("PUT", "/api/v1/me/seeker-profile", body=lambda w: {"occupations": ["4-02-07-08"], "places": ["440305"]}),
+    Endpoint("GET", "/api/v1/me/help-requests"),
+    Endpoint("GET", "/api/v1/me/recruiter-roles"),
 ]
 # Worker-only calls whose owner case needs its own setup (tested in gonghui/membership/tests/test_claim.py).
 WORKER_ONLY_ELSEWHERE = [
@@ -592,6 +684,13 @@ OWNERS = {
     "POST /api/v1/legal/aid": "worker",
     "POST /api/v1/legal/aid/{application_id}/supply": "aid_worker",
     "POST /api/v1/legal/aid/{application_id}/withdraw": "aid_worker",
+    "GET /api/v1/me/job-applications": "job_seeker",
+    "POST /api/v1/me/job-applications/{application_id}/withdraw": "job_seeker",
+    "GET /api/v1/me/job-recommendations": "job_seeker",
+    "GET /api/v1/me/seeker-profile": "job_seeker",
+    "PUT /api/v1/me/seeker-profile": "worker",
+    "GET /api/v1/me/help-requests": "help_worker",
+    "GET /api/v1/me/recruiter-roles": "recruiter_user",
 }
 
 

@@ -78,6 +78,18 @@ class World:
     issued_letter: SupervisionLetter
     delivered_letter: SupervisionLetter
     unresolved_letter: SupervisionLetter
+    # The employment-help cloud at 南头精密 (tree.nantou_employer, in 南山区):
+    recruiter_user: User  # its verified recruiter
+    recruiter_claim: object  # another person's pending claim to recruit for it
+    pending_job: object  # a recruiter's posting waiting for moderation
+    live_job: object
+    closed_job: object
+    job_seeker: User  # a seeker (visible to employers) who applied to live_job
+    job_application: object  # submitted
+    help_worker: User
+    help_request: object  # open at 南头街道
+    fair: object  # 南山区's job fair, running now, with job_seeker registered (fair_registration)
+    fair_registration: object
 
     def in_nanshan(self, path: str) -> bool:
         return path.startswith(self.tree.nanshan.path)
@@ -116,7 +128,43 @@ def build_world() -> World:
         **_casedesk(tree, shenzhen_admin),
         **_legal_aid(tree, shenzhen_admin),
         **_supervision(tree, tree.root_admin),
+        **_employment(tree, nanshan_admin),
     )
+
+
+def _employment(tree: Tree, staff: User) -> dict:
+    from gonghui.employment import services as employment
+
+    job = {"title": "仓库管理员", "occupation": "4-02-06-01", "division_code": "440305001", "salary_min": 5500,
+           "salary_max": 7500, "headcount": 2, "skills": ["叉车证"], "description": "负责成品仓收发货。"}
+    recruiter_user = WorkerFactory(display_name="王人事")
+    claim = employment.recruiter_claim(actor=recruiter_user, uscc=tree.nantou_employer.uscc, name="王人事")
+    employment.recruiter_decide(actor=staff, recruiter=claim, approve=True)
+    pending_claim = employment.recruiter_claim(actor=WorkerFactory(display_name="赵申请"),
+                                               uscc=tree.nantou_employer.uscc, name="赵申请")
+    employer = tree.nantou_employer.pk
+    pending = employment.posting_create(actor=recruiter_user, employer_id=employer, data=job)
+    live = employment.posting_create(actor=staff, employer_id=employer, data={**job, "title": "快递分拣员",
+                                                                             "occupation": "4-02-07-08"})
+    closed = employment.posting_close(actor=staff, posting=employment.posting_create(
+        actor=staff, employer_id=employer, data={**job, "title": "装配工", "occupation": "6-25-04-01"}))
+    seeker = WorkerFactory(display_name="李求职")
+    employment.seeker_save(actor=seeker, data={"occupations": ["4-02-07-08"], "places": ["440305"],
+                                               "salary_expected": 6000, "visible_to_employers": True,
+                                               "help_group": "jobless"})
+    application = employment.application_submit(actor=seeker, posting=live)
+    help_worker = WorkerFactory(display_name="陈帮扶")
+    help_request = employment.help_request_submit(actor=help_worker, division_code="440305001", help_group="hardship",
+                                                  needs="家庭困难，想在南头附近找一份白班工作。")
+    now = datetime.datetime.now(datetime.UTC)
+    fair = employment.fair_create(actor=staff, org=tree.nanshan, data={
+        "title": "南山区就业援助月专场招聘会", "division_code": "440305001", "venue": "南头街道文体中心",
+        "starts_at": now - datetime.timedelta(hours=1), "ends_at": now + datetime.timedelta(hours=6)})
+    registration = employment.fair_register(actor=seeker, fair=fair)
+    return {"recruiter_user": recruiter_user, "recruiter_claim": pending_claim, "pending_job": pending,
+            "live_job": live, "closed_job": closed, "job_seeker": seeker, "job_application": application,
+            "help_worker": help_worker, "help_request": help_request, "fair": fair,
+            "fair_registration": registration}
 
 
 def _supervision(tree: Tree, actor: User) -> dict:
