@@ -52,7 +52,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench import casedesk, legal, membership, report  # noqa: E402
+from bench import casedesk, employment, legal, membership, report  # noqa: E402
 from gonghui.accounts.models import User  # noqa: E402
 from gonghui.accounts.services import token_issue  # noqa: E402
 from gonghui.analytics.rollups import STAFF, rollup_add  # noqa: E402
@@ -130,10 +130,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--docs", choices=["auto", "always", "never"], default="auto",
                         help="rewrite docs/benchmarks.md: auto = only at full size (the legal section: every run)")
-    parser.add_argument("--only", choices=["all", "backbone", "membership", "casedesk", "legal"], default="all",
+    parser.add_argument("--only", choices=["all", "backbone", "membership", "casedesk", "legal", "employment"], default="all",
                         help="run one part (default: all)")
     membership.add_arguments(parser)
     casedesk.add_arguments(parser)
+    employment.add_arguments(parser)
     legal.add_arguments(parser)
     return parser.parse_args()
 
@@ -378,9 +379,29 @@ def main() -> int:
         status |= run_membership(args)
     if args.only in ("all", "casedesk"):
         status |= run_casedesk(args)
+    if args.only in ("all", "employment"):
+        status |= run_employment(args)
     if args.only == "all":
         status |= run_legal(args)
     return status
+
+
+def run_employment(args) -> int:
+    started = datetime.datetime.now(datetime.UTC)
+    result = employment.main(args, started)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / result["file"]
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(f"bench: wrote {out.relative_to(ROOT)}")
+    for part in ("recommend_jobs", "recommend_seekers"):
+        r = result[part]
+        print(f"bench: {part}: API p95 {r['api']['p95']} ms, selector p95 {r['selector']['p95']} ms, raw candidate "
+              f"SQL p95 {r['raw']['p95']} ms (target ≤ {employment.TARGETS['recommend_p95_ms']:.0f}) "
+              f"{'met' if r['pass'] else 'MISSED'}")
+    worst = max(result["search"], key=lambda c: c["api"]["p95"])
+    print(f"bench: search: worst API p95 {worst['api']['p95']} ms ({worst['label']}; target ≤ "
+          f"{employment.TARGETS['search_p95_ms']:.0f}) {'met' if worst['pass'] else 'MISSED'}")
+    return 0
 
 
 def run_legal(args) -> int:
