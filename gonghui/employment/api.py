@@ -16,7 +16,7 @@ from gonghui.accounts.models import User
 from gonghui.analytics.rollups import rollup_read
 from gonghui.casedesk.api import UnionRef
 from gonghui.core.api import BearerAuth
-from gonghui.core.errors import NotFound, PermissionDenied
+from gonghui.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.core.pii import mask_name
 from gonghui.orgs.models import ROLE_RANK, OrgUnit, Role
 from gonghui.orgs.selectors import actor_scope, org_get
@@ -645,7 +645,7 @@ def _staff_help(request, request_id) -> HelpRequest:
 def job_search(request, q: str = "", occupation: str = "", division: str = "", salary_min: int | None = None,
                near: str = Query("", description="按离这个地点的远近排序（默认同 division）"),
                offset: int = 0, limit: int = 20):
-    offset = max(0, min(int(offset), 1000))
+    offset, limit = max(0, min(int(offset), 1000)), max(1, min(int(limit), 49))
     rows = selectors.job_search(q=q, occupation=occupation, division=division, salary_min=salary_min, near=near,
                                 limit=limit + 1, offset=offset)
     more = len(rows) > limit
@@ -710,6 +710,8 @@ def job_apply(request, job_id: str, payload: ApplyIn):
             summary="为岗位推荐求职者（只含同意用人单位查看的求职者；姓名脱敏）")
 def job_candidates(request, job_id: str, limit: int = 20):
     posting = _job_for_manager(request, job_id)
+    if posting.status != PostingStatus.LIVE:  # seekers are shown for jobs that are really open
+        raise ValidationFailed("posting_not_live", "岗位审核通过、正在招聘时才能查看推荐的求职者", "job_id")
     ranked = selectors.recommend_seekers(posting=posting, limit=max(1, min(limit, 50)))
     return [{"seeker": _seeker_brief(s, masked=True), "score": m.score, "reasons": m.reasons} for s, m in ranked]
 
@@ -872,6 +874,8 @@ def employment_stats(request, node: int | None = None):
         if actor_scope(user).roots else None
     if org is None:
         raise NotFound("工会组织")
+    if not actor_scope(user).subtree_rank(org.path):  # subtree totals would tell what lies below
+        raise PermissionDenied("就业帮扶统计需要对本级及下级的查看权限")
     r = rollup_read(org.pk)
     placed = r.get(services.HELP_PLACED, 0)
     return {"node": {"id": org.pk, "name": org.name}, "jobs_live": r.get(services.JOBS_LIVE, 0),

@@ -145,6 +145,9 @@ class JobPosting(PhoneFields, models.Model):
                                      related_name="+")
     moderated_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)  # last time it went live (freshness)
+    # Whether the content as it stands was approved (by a moderator, or posted by staff): a rejection or
+    # a recruiter's edit clears it, and only an approved posting may go live again on renewal.
+    approved = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -173,6 +176,9 @@ class JobPosting(PhoneFields, models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(salary_min__lte=models.F("salary_max")),
                                    name="posting_salary_range"),
+            # One open posting per employer, title and place (a double submit is one posting).
+            models.UniqueConstraint(fields=["employer", "title", "division"], name="posting_open_once",
+                                    condition=models.Q(status__in=["pending", "live"])),
         ]
 
     def __str__(self) -> str:

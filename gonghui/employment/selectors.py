@@ -10,7 +10,7 @@ province, or the city alone, when they give too few; a posting picks open seeker
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gonghui.core.errors import NotFound, ValidationFailed
@@ -31,8 +31,10 @@ from .models import (
 from .services import can_manage_employer, posting_view, seeker_view
 from .textindex import query_terms
 
-CANDIDATES_PER_WISH = 200
-CANDIDATE_CAP = 1000
+CANDIDATES_PER_WISH = 80  # newest per (occupation group, city): freshness is part of the score
+CANDIDATE_CAP = 600
+SCORING_FIELDS = ("id", "occupation_id", "division_id", "salary_min", "salary_max", "education", "experience_years",
+                  "skills", "published_at")
 
 
 def live_postings() -> QuerySet[JobPosting]:
@@ -88,19 +90,14 @@ def recruiter_get(*, actor, recruiter_id) -> Recruiter:
 
 # --- Search ---------------------------------------------------------------------------------------
 
-PLACE_TIERS = (9, 6, 4, 2, 0)  # township, county, city, province, anywhere
-
-
-def _place_code(division: Division, digits: int) -> str:
-    return division.code[:digits]
+LIST_DEFER = ("search_head", "search_text", "description")
 
 
 def job_search(*, q: str = "", occupation: str = "", division: str = "", salary_min=None, near: str = "",
                limit: int = 20, offset: int = 0) -> list[JobPosting]:
     """Live postings matching the keyword (jieba words, as bigrams), occupation (any level of the
     classification), place (any level) and lowest acceptable salary; nearest first by the division
-    tree from `near` (or the place filter), then newest. Nearest-first is done in tiers (the same
-    township, county, city, province, then anywhere), each one indexed query, until the page is full."""
+    tree from `near` (or the place filter), then newest."""
     q = (q or "").strip()
     if len(q) > 50:
         raise ValidationFailed("q_too_long", "关键词不能超过50个字", "q")
@@ -141,33 +138,24 @@ def job_search(*, q: str = "", occupation: str = "", division: str = "", salary_
     limit = max(1, min(int(limit), 50))
     wanted = offset + limit
     if origin is None:
-        rows = list(qs.select_related("employer", "occupation", "division").order_by("-published_at", "-id")[:wanted])
+        rows = list(qs.select_related("employer", "occupation", "division").defer(*LIST_DEFER)
+                    .order_by("-published_at", "-id")[:wanted])
         return rows[offset:]
-    found: list[JobPosting] = []
-    taken: set[int] = set()
-    previous = None
-    for digits in PLACE_TIERS:
-        if digits and len(origin.code) < digits:
-            continue
-        tier = qs
-        if digits == 9:
-            tier = tier.filter(division_id=origin.code)
-        elif digits:
-            field = {6: "county_code", 4: "city_code", 2: "province_code"}[digits]
-            tier = tier.filter(**{field: origin.code[:digits]})
-        if previous is not None:
-            tier = tier.exclude(**previous)
-        rows = list(tier.select_related("employer", "occupation", "division")
-                    .order_by("-published_at", "-id")[:wanted - len(found)])
-        found.extend(r for r in rows if r.pk not in taken)
-        taken.update(r.pk for r in rows)
-        if len(found) >= wanted:
-            break
-        previous = ({"division_id": origin.code} if digits == 9 else
-                    {{6: "county_code", 4: "city_code", 2: "province_code"}[digits]: origin.code[:digits]}
-                    if digits else None)
-        if previous is None:
-            break
+    # Nearest first in two indexed queries: within the origin's county (its township first), then,
+    # if the page is not full and the place filter allows, everywhere else by closeness (the city, the
+    # province, then anywhere), newest first within each ring.
+    county = origin.code[:6]
+    closeness = Case(When(division_id=origin.code, then=Value(0)), When(county_code=county, then=Value(1)),
+                     When(city_code=origin.code[:4], then=Value(2)),
+                     When(division__code__startswith=origin.code[:2], then=Value(3)), default=Value(4),
+                     output_field=IntegerField())
+    base = qs.select_related("employer", "occupation", "division").defer(*LIST_DEFER).annotate(closeness=closeness)
+    order = ("closeness", "-published_at", "-id")
+    found = list(base.filter(county_code=county).order_by(*order)[:wanted]) if len(origin.code) >= 6 else []
+    widest = {1: 2, 2: 4, 3: 6, 4: 9}[place.level] if place is not None else 0
+    if len(found) < wanted and widest < 6:
+        rest = base.exclude(county_code=county) if len(origin.code) >= 6 else base
+        found.extend(rest.order_by(*order)[:wanted - len(found)])
     return found[offset:wanted]
 
 
@@ -212,15 +200,24 @@ def recommend_jobs(*, profile: SeekerProfile, limit: int = 20) -> list[tuple[Job
         for city in sorted({w.city_code for w in wishes}):
             for pk in base.filter(city_code=city).order_by("-published_at").values_list("pk", flat=True)[:limit * 3]:
                 ids.setdefault(pk, None)
-    candidates = list(JobPosting.objects.filter(pk__in=list(ids)[:CANDIDATE_CAP])
-                      .select_related("employer", "occupation", "division"))
-    names = _names(view.occupations)
-    names.update(_place_names([p.division_id for p in candidates]))
+    # Score lean rows (the fields the score reads), then load the winners in full.
+    candidates = list(JobPosting.objects.filter(pk__in=list(ids)[:CANDIDATE_CAP]).values(*SCORING_FIELDS))
+    names = _names(set(view.occupations) | {c["occupation_id"] for c in candidates})
+    names.update(_place_names({c["division_id"] for c in candidates}))
     now = timezone.now()
-    scored = [(p, matching.score(view, posting_view(p), names=names, now=now)) for p in candidates]
-    scored.sort(key=lambda pm: (-pm[1].score, -(pm[0].published_at.timestamp() if pm[0].published_at else 0),
-                                pm[0].pk))
-    return scored[:limit]
+    scored = []
+    for c in candidates:
+        posting = matching.PostingView(
+            occupation=c["occupation_id"], place=c["division_id"], salary_min=c["salary_min"],
+            salary_max=c["salary_max"], education=c["education"], experience_years=c["experience_years"],
+            skills=list(c["skills"]), published_at=c["published_at"], occupation_name=names.get(c["occupation_id"], ""))
+        scored.append((c, matching.score(view, posting, names=names, now=now)))
+    scored.sort(key=lambda cm: (-cm[1].score, -(cm[0]["published_at"].timestamp() if cm[0]["published_at"] else 0),
+                                cm[0]["id"]))
+    top = scored[:limit]
+    rows = JobPosting.objects.select_related("employer", "occupation", "division").defer(
+        "search_head", "search_text").in_bulk([c["id"] for c, _m in top])
+    return [(rows[c["id"]], m) for c, m in top if c["id"] in rows]
 
 
 def recommend_seekers(*, posting: JobPosting, limit: int = 20) -> list[tuple[SeekerProfile, matching.Match]]:
@@ -236,7 +233,11 @@ def recommend_seekers(*, posting: JobPosting, limit: int = 20) -> list[tuple[See
                 .order_by("-updated_at").values_list("seeker_id", flat=True)[:CANDIDATES_PER_WISH * 2]:
             ids.setdefault(pk, None)
     seekers = list(SeekerProfile.objects.filter(pk__in=list(ids)[:CANDIDATE_CAP], status=SeekerProfile.Status.ACTIVE,
-                                                visible_to_employers=True).prefetch_related("wishes"))
+                                                visible_to_employers=True)
+                   .only("id", "name", "education", "experience_years", "salary_expected", "skills", "about",
+                         "updated_at", "status", "help_group")
+                   .prefetch_related(Prefetch("wishes", queryset=SeekerWish.objects.only(
+                       "id", "seeker_id", "occupation_id", "division_id"))))
     names = _names([posting.occupation_id])
     names.update(_place_names([posting.division_id]))
     scored = []

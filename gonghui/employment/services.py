@@ -270,7 +270,13 @@ def recruiter_decide(*, actor, recruiter: Recruiter, approve: bool, reason: str 
         if approve and recruiter.employer_id is None:
             from gonghui.orgs.services import employer_create
 
-            found = Employer.objects.filter(uscc=recruiter.uscc).first()
+            found = Employer.objects.select_related("org").filter(uscc=recruiter.uscc).first()
+            if found is not None and actor_scope(actor).rank_at(found.org_path) < ROLE_RANK[Role.STAFF]:
+                raise Conflict("employer_elsewhere", f"该单位已由{found.org.name}登记，请申请人重新提交认证，"
+                                                     "由该工会核验")
+            if found is not None:
+                recruiter.org, recruiter.org_path, recruiter.province_code = \
+                    found.org, found.org_path, found.org.province_code
             recruiter.employer = found or employer_create(
                 actor=actor, org=recruiter.org, name=recruiter.employer_name, uscc=recruiter.uscc,
                 division_code=recruiter.division_id, address=recruiter.address)
@@ -322,8 +328,8 @@ def _search_fields(posting: JobPosting) -> None:
 
     head = " ".join([posting.title, posting.occupation.name, " ".join(posting.skills), posting.employer.name])
     facets = [f"o{posting.occupation_id}", f"o{posting.occ_minor}", f"o{posting.occ_middle}",
-              f"p{posting.division_id}", f"p{posting.county_code}", f"p{posting.city_code}",
-              f"p{posting.province_code}"]
+              f"o{matching.major(posting.occupation_id)}", f"p{posting.division_id}", f"p{posting.county_code}",
+              f"p{posting.city_code}", f"p{posting.division_id[:2]}"]
     posting.search_head = " ".join([words_bigrams(head), *[f.replace("-", "") for f in facets]])
     posting.search_text = words_bigrams(" ".join([posting.description, " ".join(posting.benefits),
                                                   posting.address]))
@@ -396,14 +402,18 @@ def posting_create(*, actor, employer_id, data: dict) -> JobPosting:
                          province_code=employer.org.province_code or employer.province_code, created_by=actor, **fields)
     posting.set_phone(phone)
     if who == "staff":
-        posting.status, posting.moderated_by, posting.moderated_at, posting.published_at = \
-            PostingStatus.LIVE, actor, now, now
+        posting.status, posting.moderated_by, posting.moderated_at, posting.published_at, posting.approved = \
+            PostingStatus.LIVE, actor, now, now, True
     _search_fields(posting)
-    with transaction.atomic():
-        posting.save()
-        rollups.rollup_add(posting.org_path, _posting_counts(posting))
-        audit_log(actor=actor, action="job.create", obj=posting, org=employer.org,
-                  after={"status": posting.status, "title": posting.title})
+    try:
+        with transaction.atomic():
+            posting.save()
+            rollups.rollup_add(posting.org_path, _posting_counts(posting))
+            audit_log(actor=actor, action="job.create", obj=posting, org=employer.org,
+                      after={"status": posting.status, "title": posting.title})
+    except IntegrityError:  # a double submit: the first one is kept
+        raise Conflict("posting_duplicate", f"该单位在{fields['division'].name}已有同名岗位“{fields['title']}”",
+                       "title") from None
     return posting
 
 
@@ -433,9 +443,10 @@ def posting_moderate(*, actor, posting: JobPosting, approve: bool, reason: str =
         now = timezone.now()
         if approve:
             _move_posting(posting, PostingStatus.LIVE, moderated_by=actor, moderated_at=now, published_at=now,
-                          reject_reason="")
+                          reject_reason="", approved=True)
         else:
-            _move_posting(posting, PostingStatus.REJECTED, moderated_by=actor, moderated_at=now, reject_reason=reason)
+            _move_posting(posting, PostingStatus.REJECTED, moderated_by=actor, moderated_at=now, reject_reason=reason,
+                          approved=False)
         audit_log(actor=actor, action="job.approve" if approve else "job.reject", obj=posting,
                   org=posting.org, after={"reason": reason})
         for recruiter in Recruiter.objects.filter(employer_id=posting.employer_id, status=Recruiter.Status.VERIFIED):
@@ -468,8 +479,10 @@ def posting_update(*, actor, posting: JobPosting, data: dict) -> JobPosting:
             setattr(posting, key, value)
         if phone is not None:
             posting.set_phone(phone)
-        if who == "recruiter" and posting.status in (PostingStatus.LIVE, PostingStatus.REJECTED):
-            posting.status = PostingStatus.PENDING
+        if who == "recruiter":  # the changed content is reviewed before it shows again
+            posting.approved = False
+            if posting.status in (PostingStatus.LIVE, PostingStatus.REJECTED):
+                posting.status = PostingStatus.PENDING
         _search_fields(posting)
         posting.save()
         _rollup_change(before_path, before, posting.org_path, _posting_counts(posting))
@@ -500,8 +513,7 @@ def posting_renew(*, actor, posting: JobPosting, expires_on) -> JobPosting:
             posting.save(update_fields=["expires_on", "updated_at"])
         else:
             ratelimit.check("job_post_employer_day", str(posting.employer_id), "该单位今天发布的岗位过多，请明天再试")
-            to = PostingStatus.LIVE if posting.moderated_at and posting.status != PostingStatus.REJECTED \
-                else PostingStatus.PENDING
+            to = PostingStatus.LIVE if posting.approved else PostingStatus.PENDING
             _move_posting(posting, to, expires_on=day,
                           published_at=timezone.now() if to == PostingStatus.LIVE else posting.published_at)
         audit_log(actor=actor, action="job.renew", obj=posting, org=posting.org,
@@ -619,6 +631,9 @@ def posting_view(posting: JobPosting) -> matching.PostingView:
 
 def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobFair | None = None) -> JobApplication:
     """One tap: the worker's seeker profile goes to the employer with the match score of the moment."""
+    if fair is not None and (fair.status != JobFair.Status.OPEN or
+                             not FairBooth.objects.filter(fair=fair, postings=posting).exists()):
+        raise ValidationFailed("fair_invalid", "该岗位不在这场招聘会上，或招聘会已取消", "fair_id")
     profile = SeekerProfile.objects.filter(user=actor).prefetch_related("wishes").first()
     if profile is None:
         raise ValidationFailed("seeker_required", "请先填写求职档案（想做的工作和地点），再投递", "seeker")
@@ -633,6 +648,9 @@ def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobF
     match = matching.score(seeker_view(profile), posting_view(posting))
     try:
         with transaction.atomic():
+            if not JobPosting.objects.select_for_update().filter(  # not closed meanwhile
+                    pk=posting.pk, status=PostingStatus.LIVE).exists():
+                raise Conflict("posting_not_live", "该岗位已停止招聘")
             application = JobApplication.objects.create(
                 posting=posting, seeker=profile, user=actor, org=posting.org, org_path=posting.org_path,
                 province_code=posting.province_code, fair=fair, note=note, score=match.score)
@@ -680,6 +698,8 @@ def application_move(*, actor, application: JobApplication, to: str, note: str =
     if to not in ApplicationStatus.values or to == ApplicationStatus.WITHDRAWN:
         raise ValidationFailed("status_invalid", "无效的处理步骤", "status")
     _require_manager(actor, application.posting)
+    if application.user_id == getattr(actor, "pk", None):
+        raise PermissionDenied("不能处理自己的求职申请")
     note = clean_text(note, field="note", label="说明", max_len=300)
     place = clean_text(interview_place, field="interview_place", label="面试地点", max_len=200)
     when = None
@@ -717,14 +737,23 @@ def application_move(*, actor, application: JobApplication, to: str, note: str =
     return application
 
 
-def _parse_moment(value) -> datetime.datetime:
-    try:
-        moment = datetime.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationFailed("interview_at_invalid", "面试时间格式应为 2026-12-01T14:30", "interview_at") from None
+def _moment(value, *, field: str, label: str) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(str(value or "").strip())
+        except ValueError:
+            raise ValidationFailed(f"{field}_invalid", f"{label}格式应为 2026-12-01T14:30", field) from None
+    if not 2000 <= moment.year <= 2100:
+        raise ValidationFailed(f"{field}_invalid", f"{label}超出合理范围", field)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
+
+
+def _parse_moment(value) -> datetime.datetime:
+    return _moment(value, field="interview_at", label="面试时间")
 
 
 def application_withdraw(*, actor, application: JobApplication) -> JobApplication:
@@ -867,8 +896,10 @@ def help_close(*, actor, request: HelpRequest, placed: bool, employer: str = "",
     posting = None
     if placed:
         if posting_id not in (None, ""):
-            posting = JobPosting.objects.select_related("employer").filter(pk=posting_id).first()
-            if posting is None:
+            posting = JobPosting.objects.select_related("employer").filter(pk=posting_id).first() \
+                if str(posting_id).isdigit() else None
+            if posting is None or not (posting.status == PostingStatus.LIVE or posting.approved or
+                                       actor_scope(actor).rank_at(posting.org_path) > 0):
                 raise ValidationFailed("posting_unknown", "所选岗位不存在", "posting_id")
         employer = normalize_name(clean_text(employer or (posting.employer.name if posting else ""),
                                              field="employer", label="就业单位", min_len=2, max_len=200))
@@ -881,6 +912,7 @@ def help_close(*, actor, request: HelpRequest, placed: bool, employer: str = "",
         reason = clean_text(reason, field="reason", label="说明", max_len=300)
     else:
         reason = clean_text(reason, field="reason", label="结束原因", min_len=2, max_len=300)
+        employer, placed_on, salary = "", None, None
     with transaction.atomic():
         request = HelpRequest.objects.select_for_update().select_related("org").get(pk=request.pk)
         if request.status not in (HelpRequest.Status.OPEN, HelpRequest.Status.ASSIGNED):
@@ -904,8 +936,10 @@ def fair_create(*, actor, org: OrgUnit, data: dict) -> JobFair:
         raise ValidationFailed("place_outside", f"举办地应在{org.division.name}范围内", "division_code")
     venue = clean_text(data.get("venue"), field="venue", label="地点", min_len=2 if mode == JobFair.Mode.ONSITE else 0,
                        max_len=200)
-    starts, ends = (_parse_moment(data.get(k)) if not isinstance(data.get(k), datetime.datetime) else data.get(k)
-                    for k in ("starts_at", "ends_at"))
+    starts, ends = (_moment(data.get(k), field=k, label=label)
+                    for k, label in (("starts_at", "开始时间"), ("ends_at", "结束时间")))
+    if starts < timezone.now() - datetime.timedelta(days=1):
+        raise ValidationFailed("starts_past", "开始时间不能早于昨天", "starts_at")
     if ends <= starts:
         raise ValidationFailed("ends_before_start", "结束时间应晚于开始时间", "ends_at")
     if ends - starts > datetime.timedelta(days=31):
@@ -962,6 +996,9 @@ def fair_register(*, actor, fair: JobFair) -> FairRegistration:
     ratelimit.check("fair_register_user_day", str(actor.pk), "今天报名次数过多，请明天再试")
     with transaction.atomic():
         locked = JobFair.objects.select_for_update().get(pk=fair.pk)  # one at a time while counting the capacity
+        mine = FairRegistration.objects.filter(fair=locked, user=actor).first()
+        if mine is not None:  # a double submit that waited for the lock
+            return mine
         if locked.capacity and FairRegistration.objects.filter(fair=locked).count() >= locked.capacity:
             raise Conflict("fair_full", f"报名人数已满（{locked.capacity}人）")
         registration, _created = FairRegistration.objects.get_or_create(fair=locked, user=actor)
@@ -999,3 +1036,20 @@ def fair_cancel(*, actor, fair: JobFair, reason: str) -> JobFair:
             _notify(user_id, "招聘会取消", f"“{fair.title}”已取消：{reason}", f"/jobs/fairs/{fair.pk}/")
     return fair
 
+
+def employer_moved(employer: Employer, old_path: str, org: OrgUnit) -> None:
+    """An employer moved under another union: its recruiters, postings and applications follow it (and
+    the posting and application totals move from the old ancestors to the new)."""
+    postings = list(JobPosting.objects.select_for_update().filter(employer=employer).only(
+        "id", "status", "headcount", "org_path"))
+    for posting in postings:
+        _rollup_change(posting.org_path, _posting_counts(posting), org.path, _posting_counts(posting))
+    JobPosting.objects.filter(employer=employer).update(org=org, org_path=org.path,
+                                                        province_code=org.province_code)
+    applications = JobApplication.objects.filter(posting__employer=employer)
+    moved = {APPLICATIONS: applications.count(), HIRES: applications.filter(hired_at__isnull=False).count()}
+    if any(moved.values()):
+        rollups.rollup_add(old_path, {k: -n for k, n in moved.items()})
+        rollups.rollup_add(org.path, moved)
+    applications.update(org=org, org_path=org.path, province_code=org.province_code)
+    Recruiter.objects.filter(employer=employer).update(org=org, org_path=org.path, province_code=org.province_code)

@@ -333,6 +333,16 @@ def _check_employer_home(org: OrgUnit, division: Division, *, employer: Employer
                                    field="org_id")
 
 
+# Other modules' rows that belong to an employer's union (postings, recruiters…) follow the employer:
+# each hook is called as hook(employer, old_path, new_org) inside the move's transaction.
+EMPLOYER_MOVE_HOOKS: list = []
+
+
+def register_employer_move_hook(hook) -> None:
+    if hook not in EMPLOYER_MOVE_HOOKS:
+        EMPLOYER_MOVE_HOOKS.append(hook)
+
+
 def _employer_reassign(actor, employer: Employer, org: OrgUnit, audit: bool = True) -> None:
     """Move an employer under another union (e.g. its newly founded union). Inside a transaction."""
     old_path, old_org_id = employer.org_path, employer.org_id
@@ -341,6 +351,8 @@ def _employer_reassign(actor, employer: Employer, org: OrgUnit, audit: bool = Tr
     employer.org_path = org.path
     employer.save(update_fields=["org", "org_path", "updated_at"])
     rollups.rollup_add(org.path, {rollups.EMPLOYERS: 1, rollups.WORKERS: employer.employee_count})
+    for hook in EMPLOYER_MOVE_HOOKS:
+        hook(employer, old_path, org)
     if audit:
         audit_log(actor=actor, action="employer.reassign", obj=employer, org=org,
                   before={"org_id": old_org_id}, after={"org_id": org.pk})

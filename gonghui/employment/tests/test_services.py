@@ -240,3 +240,81 @@ def test_a_fair_registers_once_checks_in_once_and_counts_results(tree, hr, seeke
                               interview_at=(now + datetime.timedelta(hours=2)).isoformat())
     assert selectors.fair_results(fair) == {"booths": 1, "postings": 1, "registered": 1, "checked_in": 1,
                                             "applications": 1, "interviews": 1, "offers": 0, "hires": 0}
+
+
+def test_a_rejected_or_edited_posting_never_goes_live_by_renewal(tree, hr):
+    staff = staff_on(tree.nanshan, Role.STAFF)
+    rejected = services.posting_create(actor=hr, employer_id=tree.nantou_employer.pk, data=JOB)
+    services.posting_moderate(actor=staff, posting=rejected, approve=False, reason="联系电话不实")
+    rejected.refresh_from_db()
+    rejected = services.posting_close(actor=hr, posting=rejected)
+    later = (timezone.localdate() + datetime.timedelta(days=20)).isoformat()
+    assert services.posting_renew(actor=hr, posting=rejected, expires_on=later).status == PostingStatus.PENDING
+    approved = services.posting_create(actor=hr, employer_id=tree.nantou_employer.pk, data={**JOB, "title": "分拣员"})
+    approved = services.posting_moderate(actor=staff, posting=approved, approve=True)
+    edited = services.posting_update(actor=hr, posting=approved, data={"description": "未经审核的新内容"})
+    closed = services.posting_close(actor=hr, posting=edited)
+    assert services.posting_renew(actor=hr, posting=closed, expires_on=later).status == PostingStatus.PENDING
+    assert_rollups_match_rebuild(tree.nantou_union)
+
+
+def test_a_claim_for_an_employer_registered_elsewhere_meanwhile_is_not_bound_by_an_outsider(tree):
+    from gonghui.orgs.services import employer_create
+    from gonghui.testing.fixtures import uscc_in
+
+    code = uscc_in("440305007")
+    claim = services.recruiter_claim(actor=WorkerFactory(), uscc=code, name="赵人事", employer_name="深圳市某新公司",
+                                     division_code="440305007")  # routed to 粤海街道
+    employer_create(actor=tree.root_admin, org=tree.futian_street, name="深圳市某新公司", uscc=code,
+                    division_code="440304004")  # meanwhile registered under 福田
+    with pytest.raises(Conflict) as err:
+        services.recruiter_decide(actor=staff_on(tree.yuehai, Role.STAFF), recruiter=claim, approve=True)
+    assert err.value.code == "employer_elsewhere"
+    claim.refresh_from_db()
+    assert claim.status == Recruiter.Status.PENDING and claim.employer is None
+
+
+def test_postings_follow_their_employer_to_its_new_union(tree, hr):
+    from gonghui.orgs.services import employer_update
+
+    posting = services.posting_create(actor=hr, employer_id=tree.nantou_employer.pk, data=JOB)
+    seeker = WorkerFactory(display_name="刘求职")
+    services.seeker_save(actor=seeker, data={"occupations": ["4-02-07-08"], "places": ["440305"]})
+    employer_update(actor=tree.root_admin, employer=tree.nantou_employer, data={"org_id": tree.nantou.pk})
+    posting.refresh_from_db()
+    assert posting.org == tree.nantou and posting.org_path == tree.nantou.path
+    with pytest.raises(PermissionDenied):  # the union it left no longer moderates it
+        services.posting_moderate(actor=staff_on(tree.nantou_union, Role.STAFF), posting=posting, approve=True)
+    services.posting_moderate(actor=staff_on(tree.nantou, Role.STAFF), posting=posting, approve=True)
+    assert_rollups_match_rebuild(tree.nantou_union, tree.nantou, tree.nanshan)
+
+
+def test_fair_and_self_hire_abuse_and_a_not_placed_close_with_junk(tree, hr, seeker_user):
+    staff = staff_on(tree.nanshan, Role.STAFF)
+    posting = services.posting_create(actor=staff, employer_id=tree.nantou_employer.pk, data=JOB)
+    now = timezone.now()
+    fair = services.fair_create(actor=staff, org=tree.nanshan, data={
+        "title": "南山区另一场招聘会", "division_code": "440305001", "venue": "南头街道文体中心",
+        "starts_at": now.isoformat(), "ends_at": (now + datetime.timedelta(hours=3)).isoformat()})
+    with pytest.raises(ValidationFailed) as err:  # the posting has no booth at this fair
+        services.application_submit(actor=seeker_user, posting=posting, fair=fair)
+    assert err.value.field == "fair_id"
+    with pytest.raises(ValidationFailed) as err:
+        services.fair_create(actor=staff, org=tree.nanshan, data={
+            "title": "日期写错的招聘会", "division_code": "440305001", "venue": "某地", "starts_at": "下周一",
+            "ends_at": "2026-12-01T12:00"})
+    assert err.value.field == "starts_at"
+    # A recruiter who is also a seeker cannot hire themselves.
+    services.seeker_save(actor=hr, data={"occupations": ["4-02-07-08"], "places": ["440305"]})
+    other = services.posting_create(actor=staff_on(tree.futian, Role.STAFF), employer_id=tree.futian_employer.pk,
+                                    data={**JOB, "division_code": "440304004"})
+    application = services.application_submit(actor=hr, posting=other)
+    services.recruiter_decide(actor=staff_on(tree.futian_street, Role.STAFF), recruiter=services.recruiter_claim(
+        actor=hr, uscc=tree.futian_employer.uscc, name="王经理"), approve=True)
+    with pytest.raises(PermissionDenied):
+        services.application_move(actor=hr, application=application, to="hired")
+    request = services.help_request_submit(actor=WorkerFactory(display_name="孙回乡"), division_code="440305001",
+                                           help_group="jobless", needs="想找南头附近的工作。")
+    closed = services.help_close(actor=staff, request=request, placed=False, reason="本人已回老家",
+                                 placed_on="2026-01-01", salary="abc", employer="乱填的单位")
+    assert (closed.status, closed.placed_on, closed.placed_salary, closed.placed_employer) == ("closed", None, None, "")
