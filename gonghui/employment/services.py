@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.analytics import rollups
-from gonghui.casedesk.services import clean_text
+from gonghui.casedesk.services import _count, clean_text
 from gonghui.core import ratelimit
 from gonghui.core.audit import audit_log
 from gonghui.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -172,18 +172,6 @@ def clean_tags(values, *, field: str, label: str, limit: int = 20) -> list[str]:
     if len(out) > limit:
         raise ValidationFailed(f"{field}_too_many", f"{label}最多{limit}项（现有{len(out)}项）", field)
     return out
-
-
-def _int(value, *, field: str, label: str, low: int, high: int, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{field}_invalid", f"{label}应为整数", field) from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{field}_invalid", f"{label}应在{low}至{high}之间", field)
-    return number
 
 
 def clean_expiry(value, *, today: datetime.date | None = None) -> datetime.date:
@@ -356,12 +344,12 @@ def _posting_fields(data: dict, *, partial: bool = False, current: JobPosting | 
                                  data.get("salary_max", current.salary_max if current else None))
         out.update(salary_min=low, salary_max=high)
     if given("headcount"):
-        out["headcount"] = _int(data.get("headcount"), field="headcount", label="招聘人数", low=1, high=1000, default=1)
+        out["headcount"] = _count(data.get("headcount"), field="headcount", label="招聘人数", low=1, high=1000, default=1)
     if given("education"):
         out["education"] = clean_choice(data.get("education"), Education, field="education", label="学历要求",
                                         default=Education.NONE)
     if given("experience_years"):
-        out["experience_years"] = _int(data.get("experience_years"), field="experience_years", label="经验要求（年）",
+        out["experience_years"] = _count(data.get("experience_years"), field="experience_years", label="经验要求（年）",
                                        low=0, high=30, default=0)
     if given("skills"):
         out["skills"] = clean_tags(data.get("skills"), field="skills", label="技能要求")
@@ -562,9 +550,9 @@ def seeker_save(*, actor, data: dict) -> SeekerProfile:
         "name": name,
         "education": clean_choice(data.get("education"), Education, field="education", label="学历",
                                   default=Education.NONE),
-        "experience_years": _int(data.get("experience_years"), field="experience_years", label="工作年限", low=0,
+        "experience_years": _count(data.get("experience_years"), field="experience_years", label="工作年限", low=0,
                                  high=60, default=0),
-        "salary_expected": _int(data.get("salary_expected"), field="salary_expected", label="期望月薪", low=0,
+        "salary_expected": _count(data.get("salary_expected"), field="salary_expected", label="期望月薪", low=0,
                                 high=SALARY_CEILING, default=0),
         "skills": clean_tags(data.get("skills"), field="skills", label="技能"),
         "about": clean_text(data.get("about"), field="about", label="自我介绍", max_len=1000),
@@ -908,7 +896,7 @@ def help_close(*, actor, request: HelpRequest, placed: bool, employer: str = "",
             raise ValidationFailed("placed_on_required", "请填写就业日期", "placed_on")
         if placed_on > timezone.localdate() + datetime.timedelta(days=60):
             raise ValidationFailed("placed_on_far", "就业日期不能晚于60天后", "placed_on")
-        salary = _int(salary, field="salary", label="月薪（元）", low=SALARY_FLOOR, high=SALARY_CEILING, default=0) or None
+        salary = _count(salary, field="salary", label="月薪（元）", low=SALARY_FLOOR, high=SALARY_CEILING, default=0) or None
         reason = clean_text(reason, field="reason", label="说明", max_len=300)
     else:
         reason = clean_text(reason, field="reason", label="结束原因", min_len=2, max_len=300)
@@ -944,7 +932,7 @@ def fair_create(*, actor, org: OrgUnit, data: dict) -> JobFair:
         raise ValidationFailed("ends_before_start", "结束时间应晚于开始时间", "ends_at")
     if ends - starts > datetime.timedelta(days=31):
         raise ValidationFailed("fair_too_long", "招聘会最长31天", "ends_at")
-    capacity = _int(data.get("capacity"), field="capacity", label="人数上限", low=1, high=1_000_000, default=0) or None
+    capacity = _count(data.get("capacity"), field="capacity", label="人数上限", low=1, high=1_000_000, default=0) or None
     with transaction.atomic():
         fair = JobFair.objects.create(org=org, org_path=org.path, province_code=org.province_code, title=title,
                                       mode=mode, division=division, venue=venue, starts_at=starts, ends_at=ends,
@@ -961,7 +949,7 @@ def fair_booth_add(*, actor, fair: JobFair, employer_id, posting_ids=(), booth_n
         employer = Employer.objects.select_related("org").get(pk=int(employer_id))
     except (Employer.DoesNotExist, TypeError, ValueError):
         raise NotFound("用人单位", "employer_id") from None
-    staff_of_fair = actor_scope(actor).rank_at(fair.org_path) >= _staff_rank()
+    staff_of_fair = actor_scope(actor).rank_at(fair.org_path) >= ROLE_RANK[Role.STAFF]
     if not staff_of_fair and verified_recruiter(actor, employer.pk) is None:
         raise NotFound("招聘会")
     if fair.status != JobFair.Status.OPEN or fair.ends_at <= timezone.now():
@@ -981,10 +969,6 @@ def fair_booth_add(*, actor, fair: JobFair, employer_id, posting_ids=(), booth_n
         audit_log(actor=actor, action="job_fair.booth", obj=fair, org=fair.org,
                   after={"employer": employer.pk, "postings": [p.pk for p in postings]})
     return booth
-
-
-def _staff_rank() -> int:
-    return ROLE_RANK[Role.STAFF]
 
 
 def fair_register(*, actor, fair: JobFair) -> FairRegistration:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -24,6 +22,7 @@ from gonghui.membership.numbers import is_valid_member_no
 from gonghui.membership.tasks import roster_validate
 from gonghui.orgs.models import Occupation, Role
 from gonghui.orgs.tests.world import assert_rollups_match_rebuild
+from gonghui.testing.concurrency import run_together
 from gonghui.testing.fixtures import WorkerFactory, staff_on
 
 from .helpers import join, make_id_number
@@ -503,27 +502,6 @@ def test_progress_reports_status_percent_and_counts(tree, clerk, run):
 # --- Concurrency ----------------------------------------------------------------------------------
 
 
-def _run_together(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # collected and asserted by the caller
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_confirms_and_runners_create_each_member_once(tree, settings, monkeypatch):
     settings.GONGHUI_IMPORT_BATCH_ROWS = 3
@@ -535,11 +513,11 @@ def test_concurrent_confirms_and_runners_create_each_member_once(tree, settings,
     assert job.status == Status.VALIDATED and job.valid_rows == 10
 
     monkeypatch.setattr(imports, "_enqueue_commit", lambda pk: None)  # the runners are started below
-    results = _run_together(lambda i: imports.import_commit(actor=clerk, job=RosterImport.objects.get(pk=job.pk)), 4)
+    results = run_together(lambda i: imports.import_commit(actor=clerk, job=RosterImport.objects.get(pk=job.pk)), 4)
     assert all(isinstance(r, RosterImport) and r.status == Status.COMMITTING for r in results), results
     assert AuditEntry.objects.filter(action="membership.import_commit").count() == 1
 
-    results = _run_together(lambda i: imports.roster_commit_run(job.pk), 4)
+    results = run_together(lambda i: imports.roster_commit_run(job.pk), 4)
     assert all(isinstance(r, RosterImport) for r in results), results
     job.refresh_from_db()
     assert job.status == Status.DONE and (job.committed_rows, job.skipped_rows) == (10, 0)
