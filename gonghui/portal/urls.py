@@ -2,8 +2,10 @@ from django.urls import path, re_path
 
 from . import aid_views as aid
 from . import case_views as cases
+from . import job_views as jobs
 from . import legal_views as legal
 from . import membership_views as membership
+from . import recruit_views as recruit
 from . import views
 
 app_name = "portal"
@@ -54,4 +56,29 @@ urlpatterns = [
     path("laws/search/", legal.search, name="law_search"),
     path("laws/<str:law>/", legal.law_detail, name="law"),
     path("laws/<str:law>/<str:article>/", legal.article, name="article"),
+    # The employment-help cloud (就业帮扶云). Notices link to /jobs/<id>/, /jobs/applications/<id>/,
+    # /jobs/help/<id>/, /jobs/fairs/<id>/, /jobs/recruit/ and /jobs/recruit/<id>/: keep them.
+    path("jobs/", jobs.jobs_home, name="jobs"),
+    path("jobs/places/", jobs.place_lookup, name="job_places"),
+    path("jobs/<int:posting_id>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:posting_id>/apply/", jobs.job_apply, name="job_apply"),
+    path("jobs/profile/", jobs.seeker_profile, name="seeker_profile"),
+    path("jobs/applications/", jobs.my_applications, name="job_applications"),
+    path("jobs/applications/<int:application_id>/", jobs.application_detail, name="job_application"),
+    path("jobs/applications/<int:application_id>/withdraw/", jobs.application_withdraw,
+         name="job_application_withdraw"),
+    path("jobs/help/", jobs.help_list, name="job_help_list"),
+    path("jobs/help/new/", jobs.help_new, name="job_help_new"),
+    path("jobs/help/<int:request_id>/", jobs.help_detail, name="job_help"),
+    path("jobs/fairs/", jobs.fair_list, name="job_fairs"),
+    path("jobs/fairs/<int:fair_id>/", jobs.fair_detail, name="job_fair"),
+    path("jobs/fairs/<int:fair_id>/register/", jobs.fair_register, name="job_fair_register"),
+    path("jobs/recruit/", recruit.recruit_home, name="recruit_home"),
+    path("jobs/recruit/claim/", recruit.recruit_claim, name="recruit_claim"),
+    path("jobs/recruit/new/", recruit.recruit_new, name="recruit_new"),
+    path("jobs/recruit/<int:posting_id>/", recruit.recruit_posting, name="recruit_posting"),
+    path("jobs/recruit/<int:posting_id>/edit/", recruit.recruit_edit, name="recruit_edit"),
+    path("jobs/recruit/<int:posting_id>/close/", recruit.recruit_close, name="recruit_close"),
+    path("jobs/recruit/<int:posting_id>/renew/", recruit.recruit_renew, name="recruit_renew"),
+    path("jobs/recruit/applications/<int:application_id>/move/", recruit.recruit_move, name="recruit_move"),
 ]
