@@ -126,10 +126,14 @@ def _work(cast: Cast, cases: list[Case], rng: random.Random) -> int:
     """Walk the cases through the desk, then spread them over the last sixty days: waiting ones a
     few days back (some overdue), finished ones up to two months."""
     handled = 0
+    waiting = 0
     for i, case in enumerate(cases):
         stage = i % 6
         if stage == 0:  # still waiting to be accepted
-            _shift(case, rng.uniform(0.1, 4))
+            # The first three long enough that they are overdue on any day the demo is seeded (the
+            # limit counts working days: seeded on a Friday night, four calendar days are not enough).
+            _shift(case, rng.uniform(8, 12) if waiting < 3 else rng.uniform(0.1, 4))
+            waiting += 1
             continue
         handler = _handler_for(cast, case)
         case = services.case_accept(actor=handler, case=case)

@@ -81,6 +81,7 @@ ACTION_LABELS = {
     "case.category_update": "修改诉求分类",
     "case.time_limit": "设置办理时限",
     "case.stats_export": "导出诉求统计",
+    "job.stats_export": "导出就业帮扶统计",
 }
 
 

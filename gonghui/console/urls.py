@@ -3,6 +3,7 @@ from django.urls import path
 from . import aid_views as av
 from . import case_admin_views as cav
 from . import case_views as cv
+from . import employment_views as ev
 from . import letter_views as lv
 from . import membership_views as mv
 from . import views
@@ -97,4 +98,18 @@ urlpatterns = [
          name="supervision_letter_pdf"),
     path("legal/supervision/letters/<str:letter_id>/docx/", lv.supervision_letter_file, {"fmt": "docx"},
          name="supervision_letter_docx"),
+    # Employment help (就业帮扶云): see employment_views.py.
+    path("jobs/", ev.home, name="jobs_home"),
+    path("jobs/orgs/<str:org_id>/postings/", ev.postings, name="jobs_postings"),
+    path("jobs/orgs/<str:org_id>/recruiters/", ev.recruiters, name="jobs_recruiters"),
+    path("jobs/orgs/<str:org_id>/help/", ev.help_ledger, name="jobs_help"),
+    path("jobs/orgs/<str:org_id>/help/export/", ev.help_export, name="jobs_help_export"),
+    path("jobs/orgs/<str:org_id>/fairs/", ev.fairs, name="jobs_fairs"),
+    path("jobs/orgs/<str:org_id>/stats/", ev.stats, name="jobs_stats"),
+    path("jobs/orgs/<str:org_id>/stats/export/", ev.stats_export, name="jobs_stats_export"),
+    path("jobs/postings/<str:posting_id>/", ev.posting_detail, name="jobs_posting"),
+    path("jobs/help/<str:request_id>/", ev.help_detail, name="jobs_help_request"),
+    path("jobs/help/<str:request_id>/reveal/", ev.help_reveal, name="jobs_help_reveal"),
+    path("jobs/fairs/<str:fair_id>/", ev.fair_detail, name="jobs_fair"),
+    path("jobs/fairs/<str:fair_id>/checkin/", ev.fair_checkin, name="jobs_fair_checkin"),
 ]

@@ -283,9 +283,11 @@ def recruiter_revoke(*, actor, recruiter: Recruiter, reason: str) -> Recruiter:
     require_rank(actor, recruiter.org_path, Role.STAFF, "没有停用该招聘方的权限")
     reason = clean_text(reason, field="reason", label="停用原因", min_len=2, max_len=300)
     with transaction.atomic():
-        Recruiter.objects.filter(pk=recruiter.pk).update(status=Recruiter.Status.REVOKED, reason=reason,
-                                                        decided_by=actor, decided_at=timezone.now())
+        changed = Recruiter.objects.filter(pk=recruiter.pk, status=Recruiter.Status.VERIFIED).update(
+            status=Recruiter.Status.REVOKED, reason=reason, decided_by=actor, decided_at=timezone.now())
         recruiter.refresh_from_db()
+        if not changed:
+            raise Conflict("recruiter_status", f"只能停用已核验的招聘方（当前：{recruiter.get_status_display()}）")
         audit_log(actor=actor, action="recruiter.revoke", obj=recruiter, org=recruiter.org, after={"reason": reason})
     return recruiter
 
@@ -387,7 +389,8 @@ def posting_create(*, actor, employer_id, data: dict) -> JobPosting:
     ratelimit.check("job_post_employer_day", str(employer.pk), "该单位今天发布的岗位过多，请明天再试")
     now = timezone.now()
     posting = JobPosting(employer=employer, org=employer.org, org_path=employer.org_path,
-                         province_code=employer.org.province_code or employer.province_code, created_by=actor, **fields)
+                         province_code=employer.org.province_code or employer.province_code, created_by=actor,
+                         created_at=now, **fields)
     posting.set_phone(phone)
     if who == "staff":
         posting.status, posting.moderated_by, posting.moderated_at, posting.published_at, posting.approved = \
@@ -622,6 +625,8 @@ def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobF
     if fair is not None and (fair.status != JobFair.Status.OPEN or
                              not FairBooth.objects.filter(fair=fair, postings=posting).exists()):
         raise ValidationFailed("fair_invalid", "该岗位不在这场招聘会上，或招聘会已取消", "fair_id")
+    if fair is not None and fair.ends_at <= timezone.now():  # results count what happened at the fair
+        raise ValidationFailed("fair_ended", "招聘会已结束，请直接投递岗位", "fair_id")
     profile = SeekerProfile.objects.filter(user=actor).prefetch_related("wishes").first()
     if profile is None:
         raise ValidationFailed("seeker_required", "请先填写求职档案（想做的工作和地点），再投递", "seeker")
@@ -666,6 +671,7 @@ AUDIT_LABELS = {
     "job_application.offer": "拟录用", "job_application.hired": "确认入职", "job_application.declined": "不予录用",
     "job_help.submit": "申请就业帮扶", "job_help.assign": "分派帮扶责任人", "job_help.service": "登记帮扶服务",
     "job_help.placed": "帮扶对象已就业", "job_help.close": "结束就业帮扶", "job_help.export": "导出就业帮扶台账",
+    "job_help.reveal": "查看帮扶对象完整信息",
     "job_fair.create": "举办招聘会", "job_fair.booth": "增加招聘会展位", "job_fair.register": "报名招聘会",
     "job_fair.checkin": "招聘会签到", "job_fair.cancel": "取消招聘会",
 }
@@ -824,6 +830,17 @@ def help_assign(*, actor, request: HelpRequest, staff) -> HelpRequest:
     return request
 
 
+def help_reveal(*, actor, request: HelpRequest) -> tuple[str, str]:
+    """The applicant's full name and phone for the staff member who will call them, with an audit
+    entry; limited per staff member per day (the same budget as a member's details)."""
+    require_rank(actor, request.org_path, Role.STAFF, "只有受理工会的工作人员可以查看完整信息")
+    ratelimit.check("pii_reveal_day", str(actor.pk), "今日查看完整个人信息的次数已达上限，如确需查看请联系上级管理员")
+    with transaction.atomic():
+        audit_log(actor=actor, action="job_help.reveal", obj=request, org=request.org, object_repr=request.number,
+                  after={"field": "name_phone"})
+    return request.name, request.user.phone or ""
+
+
 def _can_work_help(actor, request: HelpRequest) -> None:
     require_rank(actor, request.org_path, Role.STAFF, "没有办理该帮扶申请的权限")
 
@@ -837,7 +854,8 @@ def help_service_log(*, actor, request: HelpRequest, kind, note, posting_id=None
         raise ValidationFailed("served_on_future", "服务日期不能晚于今天", "served_on")
     posting = None
     if posting_id not in (None, ""):
-        posting = JobPosting.objects.filter(pk=posting_id, status=PostingStatus.LIVE).first()
+        (pk,) = _ids([posting_id], field="posting_id", label="推荐岗位")
+        posting = JobPosting.objects.filter(pk=pk, status=PostingStatus.LIVE).first()
         if posting is None:
             raise ValidationFailed("posting_unknown", "推荐的岗位不存在或已停止招聘", "posting_id")
     with transaction.atomic():
@@ -954,8 +972,9 @@ def fair_booth_add(*, actor, fair: JobFair, employer_id, posting_ids=(), booth_n
         raise NotFound("招聘会")
     if fair.status != JobFair.Status.OPEN or fair.ends_at <= timezone.now():
         raise Conflict("fair_closed", "招聘会已结束或取消")
-    postings = list(JobPosting.objects.filter(pk__in=list(posting_ids or []), employer=employer))
-    if len(postings) != len(set(posting_ids or [])):
+    ids = _ids(posting_ids, field="posting_ids", label="岗位")
+    postings = list(JobPosting.objects.filter(pk__in=ids, employer=employer))
+    if len(postings) != len(ids):
         raise ValidationFailed("posting_unknown", "所选岗位不属于该单位", "posting_ids")
     if any(p.status != PostingStatus.LIVE for p in postings):
         raise ValidationFailed("posting_not_live", "只能带正在招聘的岗位参会", "posting_ids")
@@ -969,6 +988,21 @@ def fair_booth_add(*, actor, fair: JobFair, employer_id, posting_ids=(), booth_n
         audit_log(actor=actor, action="job_fair.booth", obj=fair, org=fair.org,
                   after={"employer": employer.pk, "postings": [p.pk for p in postings]})
     return booth
+
+
+def _ids(values, *, field: str, label: str) -> set[int]:
+    """Ids given by a caller as a list of numbers (or digit strings); anything else names the field."""
+    if values in (None, ""):
+        return set()
+    if not isinstance(values, (list, tuple, set)):
+        values = [values]
+    out = set()
+    for value in values:
+        text = str(value).strip()
+        if not text.isdigit():  # a huge number is simply not found (Django answers out-of-range lookups empty)
+            raise ValidationFailed(f"{field}_invalid", f"{label}编号“{text[:20]}”不正确", field)
+        out.add(int(text))
+    return out
 
 
 def fair_register(*, actor, fair: JobFair) -> FairRegistration:
@@ -994,6 +1028,8 @@ def fair_checkin(*, actor, fair: JobFair, code) -> FairRegistration:
     """Staff scan a worker's QR code at the entrance."""
     require_rank(actor, fair.org_path, Role.STAFF, "没有为该招聘会签到的权限")
     code = str(code or "").strip()
+    if fair.status != JobFair.Status.OPEN:
+        raise Conflict("fair_cancelled", "招聘会已取消，不能签到")
     with transaction.atomic():
         registration = FairRegistration.objects.select_for_update().filter(fair=fair, code=code).first()
         if registration is None:
@@ -1013,8 +1049,10 @@ def fair_cancel(*, actor, fair: JobFair, reason: str) -> JobFair:
     require_rank(actor, fair.org_path, Role.STAFF, "没有取消该招聘会的权限")
     reason = clean_text(reason, field="reason", label="取消原因", min_len=2, max_len=300)
     with transaction.atomic():
-        JobFair.objects.filter(pk=fair.pk).update(status=JobFair.Status.CANCELLED)
+        changed = JobFair.objects.filter(pk=fair.pk, status=JobFair.Status.OPEN).update(status=JobFair.Status.CANCELLED)
         fair.refresh_from_db()
+        if not changed:  # already cancelled (a double submit): nobody is told twice
+            raise Conflict("fair_cancelled", "招聘会已取消")
         audit_log(actor=actor, action="job_fair.cancel", obj=fair, org=fair.org, after={"reason": reason})
         for user_id in FairRegistration.objects.filter(fair=fair).values_list("user_id", flat=True):
             _notify(user_id, "招聘会取消", f"“{fair.title}”已取消：{reason}", f"/jobs/fairs/{fair.pk}/")

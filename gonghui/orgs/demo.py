@@ -227,8 +227,11 @@ class DemoBuilder:
 
         seed_legal(county=staff["demo-nanshan"], futian=staff["demo-futian"], grassroots=staff["demo-grassroots"],
                    supervisor=staff["demo-shenzhen"])
+        from gonghui.employment.demo import seed_employment
+
+        jobs = seed_employment(county=staff["demo-nanshan"], futian=staff["demo-futian"], city=staff["demo-shenzhen"])
         rollup_rebuild()
-        return logins
+        return logins + jobs["logins"]  # and a job seeker's and a recruiter's phone logins
 
     def staff(self) -> list[DemoLogin]:
         nantou = self.by_division("440305001")

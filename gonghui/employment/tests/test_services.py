@@ -13,11 +13,13 @@ from gonghui.employment import selectors, services
 from gonghui.employment.models import (
     ApplicationStatus,
     HelpRequest,
+    JobFair,
     JobPosting,
     PostingStatus,
     Recruiter,
     SeekerWish,
 )
+from gonghui.membership.models import Notice
 from gonghui.orgs.models import Role
 from gonghui.orgs.tests.world import assert_rollups_match_rebuild
 from gonghui.testing.fixtures import WorkerFactory, staff_on
@@ -318,3 +320,46 @@ def test_fair_and_self_hire_abuse_and_a_not_placed_close_with_junk(tree, hr, see
     closed = services.help_close(actor=staff, request=request, placed=False, reason="本人已回老家",
                                  placed_on="2026-01-01", salary="abc", employer="乱填的单位")
     assert (closed.status, closed.placed_on, closed.placed_salary, closed.placed_employer) == ("closed", None, None, "")
+
+
+def test_fairs_and_claims_refuse_steps_out_of_order_and_junk_ids(tree, hr, seeker_user):
+    staff = staff_on(tree.nanshan, Role.STAFF)
+    posting = services.posting_create(actor=staff, employer_id=tree.nantou_employer.pk, data=JOB)
+    now = timezone.now()
+    fair = services.fair_create(actor=staff, org=tree.nanshan, data={
+        "title": "南山区夜间招聘会", "division_code": "440305001", "venue": "南头街道文体中心",
+        "starts_at": now.isoformat(), "ends_at": (now + datetime.timedelta(hours=3)).isoformat()})
+    with pytest.raises(ValidationFailed) as err:  # a junk id names the field instead of a 500
+        services.fair_booth_add(actor=staff, fair=fair, employer_id=tree.nantou_employer.pk, posting_ids=["abc"])
+    assert err.value.field == "posting_ids"
+    services.fair_booth_add(actor=staff, fair=fair, employer_id=tree.nantou_employer.pk, posting_ids=[str(posting.pk)])
+    registration = services.fair_register(actor=seeker_user, fair=fair)
+    services.fair_cancel(actor=staff, fair=fair, reason="场地临时检修")
+    with pytest.raises(Conflict):  # cancelled twice: nobody is notified again
+        services.fair_cancel(actor=staff, fair=fair, reason="场地临时检修")
+    assert Notice.objects.filter(user=seeker_user, title="招聘会取消").count() == 1
+    with pytest.raises(Conflict):  # no check-in at a cancelled fair
+        services.fair_checkin(actor=staff, fair=fair, code=registration.code)
+    # Applying "at" a fair that has ended is refused (its results count what happened there).
+    past = services.fair_create(actor=staff, org=tree.nanshan, data={
+        "title": "南山区上午场", "division_code": "440305001", "venue": "南头街道文体中心",
+        "starts_at": now.isoformat(), "ends_at": (now + datetime.timedelta(hours=1)).isoformat()})
+    services.fair_booth_add(actor=staff, fair=past, employer_id=tree.nantou_employer.pk, posting_ids=[posting.pk])
+    JobFair.objects.filter(pk=past.pk).update(ends_at=now - datetime.timedelta(minutes=1))
+    past.refresh_from_db()
+    with pytest.raises(ValidationFailed) as err:
+        services.application_submit(actor=seeker_user, posting=posting, fair=past)
+    assert err.value.code == "fair_ended"
+    request = services.help_request_submit(actor=seeker_user, division_code="440305001", help_group="jobless",
+                                           needs="想找南头附近的快递工作。")
+    with pytest.raises(ValidationFailed) as err:
+        services.help_service_log(actor=staff, request=request, kind="referral", note="推荐岗位", posting_id="abc")
+    assert err.value.field == "posting_id"
+    # Only a verified recruiter is revoked; a rejected claim keeps its reason.
+    claim = services.recruiter_claim(actor=WorkerFactory(display_name="钱先生"), uscc=tree.nantou_employer.uscc,
+                                     name="钱先生")
+    services.recruiter_decide(actor=staff, recruiter=claim, approve=False, reason="非本单位员工")
+    with pytest.raises(Conflict):
+        services.recruiter_revoke(actor=staff, recruiter=claim, reason="清理")
+    claim.refresh_from_db()
+    assert (claim.status, claim.reason) == (Recruiter.Status.REJECTED, "非本单位员工")

@@ -16,6 +16,6 @@ class Command(BaseCommand):
             self.stdout.write("演示数据已存在，跳过。")
             return
         self.stdout.write(f"演示数据已生成（{time.monotonic() - started:.1f} 秒）。")
-        self.stdout.write(f"演示账号（密码均为 {settings.GONGHUI_DEMO_PASSWORD}）：")
+        self.stdout.write(f"演示账号（工作台账号密码均为 {settings.GONGHUI_DEMO_PASSWORD}；手机号在职工端用短信验证码登录）：")
         for login in logins:
             self.stdout.write(f"  {login.username:<18} {login.role}  {login.org}")
