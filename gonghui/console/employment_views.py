@@ -444,7 +444,7 @@ def _help_action(user, request: HelpRequest, action: str, post) -> str:
         return f"已分派给{request.assigned_to.display_name or request.assigned_to.username}"
     if action == "service":
         posting_id = str(post.get("posting_id", "")).strip()
-        if posting_id and not posting_id.isdigit():
+        if posting_id and not (posting_id.isascii() and posting_id.isdigit()):
             raise ValidationFailed("posting_unknown", "岗位编号应为数字（岗位页面地址中的数字）", "posting_id")
         services.help_service_log(actor=user, request=request, kind=post.get("kind", ""), note=post.get("note", ""),
                                   posting_id=posting_id or None, served_on=post.get("served_on") or None)
@@ -625,7 +625,7 @@ def _fair_action(user, fair: JobFair, action: str, post) -> str:
         if employer_id not in allowed:
             raise ValidationFailed("employer_required", "请选择参会单位（辖区内有在招岗位的单位）", "employer_id")
         ids = [str(x).strip() for x in post.getlist("posting_ids") if str(x).strip()]
-        if any(not x.isdigit() for x in ids):
+        if any(not (x.isascii() and x.isdigit()) for x in ids):
             raise ValidationFailed("posting_unknown", "所选岗位不属于该单位", "posting_ids")
         booth = services.fair_booth_add(actor=user, fair=fair, employer_id=int(employer_id),
                                         posting_ids=sorted({int(x) for x in ids}), booth_no=post.get("booth_no", ""))

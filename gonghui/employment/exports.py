@@ -8,7 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from gonghui.core.audit import audit_log
+from gonghui.core.pii import mask_name
 from gonghui.orgs.exports import _csv_line
+from gonghui.orgs.models import ROLE_RANK, Role
+from gonghui.orgs.selectors import actor_scope
 
 from .selectors import help_ledger
 
@@ -22,10 +25,12 @@ def help_ledger_csv(*, actor, org, status: str | None = None, group: str | None 
     with transaction.atomic():
         audit_log(actor=actor, action="job_help.export", org=org, object_type="employment.helprequest",
                   object_repr=f"{org.name} 就业帮扶台账")
-    return _rows(actor=actor, org=org, status=status, group=group)
+    # Full names for staff of the node (who may also reveal them one by one); masked for viewers.
+    full_names = actor_scope(actor).rank_at(org.path) >= ROLE_RANK[Role.STAFF]
+    return _rows(actor=actor, org=org, status=status, group=group, full_names=full_names)
 
 
-def _rows(*, actor, org, status, group, batch: int = 1000) -> Iterator[str]:
+def _rows(*, actor, org, status, group, full_names: bool, batch: int = 1000) -> Iterator[str]:
     yield "\ufeff" + _csv_line(COLUMNS)
     qs = help_ledger(actor=actor, status=status, group=group).filter(org_path__startswith=org.path) \
         .prefetch_related("services")
@@ -42,7 +47,7 @@ def _rows(*, actor, org, status, group, batch: int = 1000) -> Iterator[str]:
             created = timezone.localtime(r.created_at).date()
             days = (r.placed_on - created).days if r.placed_on else ""
             yield _csv_line([
-                r.number, r.name, r.get_help_group_display(), r.needs, r.org.name, r.division.name,
+                r.number, r.name if full_names else mask_name(r.name), r.get_help_group_display(), r.needs, r.org.name, r.division.name,
                 r.get_status_display(), (r.assigned_to.display_name or r.assigned_to.username) if r.assigned_to else "",
                 created.isoformat(), len(services),
                 "；".join(f"{s.served_on:%m-%d} {s.get_kind_display()}：{s.note}" for s in services),

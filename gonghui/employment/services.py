@@ -483,11 +483,13 @@ def posting_update(*, actor, posting: JobPosting, data: dict) -> JobPosting:
 
 
 def posting_close(*, actor, posting: JobPosting, reason: str = "") -> JobPosting:
-    _require_manager(actor, posting)
+    """Close a posting. Closed by the union's staff (a takedown), it goes live again only after a
+    moderator's look: its approval is withdrawn, so a recruiter's renewal sends it to moderation."""
+    who = _require_manager(actor, posting)
     reason = clean_text(reason, field="reason", label="关闭原因", max_len=300)
     with transaction.atomic():
         posting = _lock_posting(posting)
-        _move_posting(posting, PostingStatus.CLOSED)
+        _move_posting(posting, PostingStatus.CLOSED, **({"approved": False} if who == "staff" else {}))
         audit_log(actor=actor, action="job.close", obj=posting, org=posting.org, after={"reason": reason})
     return posting
 
@@ -495,17 +497,21 @@ def posting_close(*, actor, posting: JobPosting, reason: str = "") -> JobPosting
 def posting_renew(*, actor, posting: JobPosting, expires_on) -> JobPosting:
     """A closed or expired posting runs again until the new date: live at once, since its content was
     moderated (an edit afterwards is reviewed again); one never approved goes back to moderation."""
-    _require_manager(actor, posting)
+    who = _require_manager(actor, posting)
     day = clean_expiry(expires_on)
     with transaction.atomic():
         posting = _lock_posting(posting)
+        if posting.status in (PostingStatus.REJECTED, PostingStatus.PENDING):
+            raise Conflict("posting_status", "岗位" + ("未通过审核，请按审核意见修改后重新提交" if posting.status ==
+                                                  PostingStatus.REJECTED else "正在审核，审核通过后再续期"))
         if posting.status == PostingStatus.LIVE:
             posting.expires_on = day
             posting.save(update_fields=["expires_on", "updated_at"])
         else:
             ratelimit.check("job_post_employer_day", str(posting.employer_id), "该单位今天发布的岗位过多，请明天再试")
-            to = PostingStatus.LIVE if posting.approved else PostingStatus.PENDING
-            _move_posting(posting, to, expires_on=day,
+            # Staff are the moderators: their renewal is an approval of the content as it stands.
+            to = PostingStatus.LIVE if posting.approved or who == "staff" else PostingStatus.PENDING
+            _move_posting(posting, to, expires_on=day, approved=posting.approved or who == "staff",
                           published_at=timezone.now() if to == PostingStatus.LIVE else posting.published_at)
         audit_log(actor=actor, action="job.renew", obj=posting, org=posting.org,
                   after={"expires_on": day.isoformat(), "status": posting.status})
@@ -903,7 +909,7 @@ def help_close(*, actor, request: HelpRequest, placed: bool, employer: str = "",
     if placed:
         if posting_id not in (None, ""):
             posting = JobPosting.objects.select_related("employer").filter(pk=posting_id).first() \
-                if str(posting_id).isdigit() else None
+                if str(posting_id).isascii() and str(posting_id).isdigit() else None
             if posting is None or not (posting.status == PostingStatus.LIVE or posting.approved or
                                        actor_scope(actor).rank_at(posting.org_path) > 0):
                 raise ValidationFailed("posting_unknown", "所选岗位不存在", "posting_id")
@@ -999,7 +1005,7 @@ def _ids(values, *, field: str, label: str) -> set[int]:
     out = set()
     for value in values:
         text = str(value).strip()
-        if not text.isdigit():  # a huge number is simply not found (Django answers out-of-range lookups empty)
+        if not (text.isascii() and text.isdigit()):  # a huge number is simply not found (Django answers out-of-range lookups empty)
             raise ValidationFailed(f"{field}_invalid", f"{label}编号“{text[:20]}”不正确", field)
         out.add(int(text))
     return out
@@ -1027,7 +1033,7 @@ def fair_register(*, actor, fair: JobFair) -> FairRegistration:
 def fair_checkin(*, actor, fair: JobFair, code) -> FairRegistration:
     """Staff scan a worker's QR code at the entrance."""
     require_rank(actor, fair.org_path, Role.STAFF, "没有为该招聘会签到的权限")
-    code = str(code or "").strip()
+    code = str(code or "").replace("\x00", "").strip()[:64]
     if fair.status != JobFair.Status.OPEN:
         raise Conflict("fair_cancelled", "招聘会已取消，不能签到")
     with transaction.atomic():

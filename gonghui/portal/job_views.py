@@ -17,6 +17,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,12 +80,16 @@ def place_search_context(chain: list[Division], name: str = "place", label: str 
 # --- Search (public) ------------------------------------------------------------------------------
 
 
+def _text(value, limit: int) -> str:
+    """A submitted value without NUL bytes (PostgreSQL refuses them in text), cut to a length."""
+    return (value or "").replace("\x00", "")[:limit].strip()
+
+
 def _search_args(request: HttpRequest) -> dict:
     get = request.GET
     chain = lookups.place_chain(get.getlist("place")[:6])
-    return {"q": (get.get("q") or "")[:60].strip(), "chain": chain,
-            "salary_min": (get.get("salary_min") or "").strip()[:8],
-            "occupation": (get.get("occupation") or "").strip()[:16]}
+    return {"q": _text(get.get("q"), 60), "chain": chain, "salary_min": _text(get.get("salary_min"), 8),
+            "occupation": _text(get.get("occupation"), 16)}
 
 
 @never_cache
@@ -160,8 +166,10 @@ def _visible_posting(request: HttpRequest, posting_id: int) -> JobPosting:
     try:
         return selectors.posting_get(actor=user, posting_id=posting_id)
     except NotFound:
+        # A closed or expired one the worker applied to (content as reviewed); one being edited and
+        # re-reviewed is not shown until the union approves the change.
         posting = JobPosting.objects.select_related("employer", "occupation", "division", "org").filter(
-            pk=posting_id, applications__user=user).first()
+            pk=posting_id, applications__user=user, status__in=[PostingStatus.CLOSED, PostingStatus.EXPIRED]).first()
         if posting is None:
             raise
         return posting
@@ -179,9 +187,10 @@ def job_detail(request: HttpRequest, posting_id: int) -> HttpResponse:
     match = selectors.match_for(profile=profile, posting=posting) if profile is not None else None
     application = JobApplication.objects.filter(posting=posting, user=user).first() if user else None
     fair_id = request.GET.get("fair") or ""
+    manages = request.user.is_authenticated and bool(services.can_manage_employer(request.user, posting.employer))
     context = {"job": posting, "match": match, "profile": profile, "user": user, "application": application,
-               "fair_id": fair_id if fair_id.isdigit() else "",
-               "live": posting.status == PostingStatus.LIVE}
+               "fair_id": fair_id if fair_id.isascii() and fair_id.isdigit() else "", "manages": manages,
+               "live": posting.status == PostingStatus.LIVE and posting.expires_on >= timezone.localdate()}
     return render(request, "portal/jobs/detail.html", context)
 
 
@@ -281,9 +290,9 @@ def _form_from_profile(user, profile: SeekerProfile | None) -> SeekerForm:
 
 def _read_seeker_form(request: HttpRequest, action: str) -> SeekerForm:
     post = request.POST
-    codes = [c.strip()[:16] for c in post.getlist("occupations")[:MAX_WISHES + 1] if c.strip()]
+    codes = [_text(c, 16) for c in post.getlist("occupations")[:MAX_WISHES + 1] if _text(c, 16)]
     occ_by = {o.code: o for o in Occupation.objects.filter(code__in=codes, level=4)}
-    places_codes = [c.strip()[:12] for c in post.getlist("places")[:MAX_WISHES + 1] if c.strip()]
+    places_codes = [_text(c, 12) for c in post.getlist("places")[:MAX_WISHES + 1] if _text(c, 12)]
     place_by = Division.objects.in_bulk(places_codes)
     form = SeekerForm(
         name=(post.get("name") or "")[:60].strip(),
@@ -296,7 +305,7 @@ def _read_seeker_form(request: HttpRequest, action: str) -> SeekerForm:
         help_group=(post.get("help_group") or "")[:20], about=(post.get("about") or "")[:1200],
         visible_to_employers=post.get("visible_to_employers") == "yes",
         status=post.get("status") if post.get("status") in SeekerProfile.Status.values else SeekerProfile.Status.ACTIVE,
-        occupation_q=(post.get("occupation_q") or "")[:60].strip(),
+        occupation_q=_text(post.get("occupation_q"), 60),
         place_chain=lookups.place_chain(post.getlist("wish")[:6]),
         next=_safe_local(post.get("next") or ""),
     )
@@ -320,8 +329,10 @@ def _read_seeker_form(request: HttpRequest, action: str) -> SeekerForm:
 
 
 def _safe_local(link: str) -> str:
-    link = (link or "")[:300]
-    return link if link.startswith("/") and not link.startswith("//") else ""
+    """A path on this site to go back to (never another host: `//x`, `/\\x` and schemes are dropped)."""
+    link = _text(link, 300)
+    ok = link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None) and "\\" not in link
+    return link if ok else ""
 
 
 def _seeker_page(request: HttpRequest, form: SeekerForm, errors: dict | None = None, status: int = 200,
@@ -354,6 +365,8 @@ def seeker_profile(request: HttpRequest) -> HttpResponse:
     try:
         services.seeker_save(actor=request.user, data=form.data())
     except ServiceError as error:
+        if error.code == "seeker_busy" and SeekerProfile.objects.filter(user=request.user).exists():
+            return redirect(form.next or reverse("portal:jobs"))  # a double tap: the first one saved it
         slot = error.field if error.field in PROFILE_SLOTS else "form"
         return _seeker_page(request, form, {slot: error.message}, status=error.status, profile=profile)
     messages.success(request, "求职档案已保存。" + ("用人单位可以看到您的档案并邀请您面试。" if form.visible_to_employers
@@ -455,6 +468,11 @@ def _help_page(request, *, values: dict, chain: list[Division], errors: dict | N
 @require_http_methods(["GET", "POST"])
 def help_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
+        open_one = HelpRequest.objects.filter(user=request.user, status__in=[HelpRequest.Status.OPEN,
+                                                                             HelpRequest.Status.ASSIGNED]).first()
+        if open_one is not None:
+            messages.info(request, "您已有一件正在办理的就业帮扶申请，工会工作人员会继续跟进。")
+            return redirect("portal:job_help", open_one.pk)
         profile = _profile(request.user)
         chain: list[Division] = []
         values = {"name": request.user.display_name or "", "help_group": "", "needs": ""}
@@ -526,7 +544,7 @@ def fair_detail(request: HttpRequest, fair_id: int) -> HttpResponse:
     booths = list(fair.booths.select_related("employer").prefetch_related(Prefetch("postings", queryset=live))
                   .order_by("booth_no", "id"))
     context = {"fair": fair, "booths": booths, "registration": registration, "user": user,
-               "open": fair.status == JobFair.Status.OPEN,
+               "open": fair.status == JobFair.Status.OPEN and fair.ends_at > timezone.now(),
                "qr_svg": _qr_svg(registration.code) if registration and not registration.checked_in_at else ""}
     return render(request, "portal/jobs/fair.html", context)
 

@@ -28,7 +28,7 @@ PLACE_LEVEL_LABELS = {1: "省份", 2: "城市", 3: "区县", 4: "乡镇（街道
 def occupation_search(q: str, limit: int = SEARCH_MAX) -> list[Occupation]:
     """Selectable occupations (level 4): name contains q, or code prefix (4-04-05), or pinyin
     initials prefix (kdy for 快递员)."""
-    text = " ".join(unicodedata.normalize("NFKC", q or "").split())
+    text = " ".join(unicodedata.normalize("NFKC", (q or "").replace("\x00", "")).split())
     if not text:
         raise ValidationFailed("invalid_query", "请输入职业名称、拼音首字母或职业代码", "occupation_q")
     if len(text) > 50:
@@ -45,7 +45,7 @@ def occupation_search(q: str, limit: int = SEARCH_MAX) -> list[Occupation]:
 
 
 def occupation_get(code: str) -> Occupation | None:
-    code = (code or "").strip()
+    code = (code or "").replace("\x00", "").strip()[:20]
     return Occupation.objects.filter(code=code, level=4).first() if code else None
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gonghui.core.errors import NotFound, ServiceError
 from gonghui.core.pii import mask_name
+from gonghui.core.text import normalize_name
 from gonghui.employment import selectors, services
 from gonghui.employment.models import ApplicationStatus, Education, JobApplication, JobPosting, PostingStatus, Recruiter
 from gonghui.orgs.models import Division, Employer, Occupation
@@ -109,6 +110,10 @@ def recruit_claim(request: HttpRequest) -> HttpResponse:
                                              division_code=chain[-1].code if chain else None,
                                              address=claim["address"])
     except ServiceError as error:
+        recent = Recruiter.objects.filter(user=request.user, status=Recruiter.Status.PENDING,
+                                          created_at__gte=timezone.now() - datetime.timedelta(minutes=10)).first()
+        if error.code == "recruiter_exists" and recent is not None and recent.uscc == claim["uscc"].upper():
+            return redirect("portal:recruit_home")  # a second tap: the first one's claim is listed
         slot = error.field if error.field in CLAIM_SLOTS else "form"
         return _home_page(request, claim=claim, chain=chain, errors={slot: error.message}, status=error.status)
     messages.success(request, f"已提交{recruiter.employer_name}的招聘方认证，由{recruiter.org.name}核验，结果会通知您。")
@@ -227,12 +232,12 @@ def recruit_new(request: HttpRequest) -> HttpResponse:
     try:
         posting = services.posting_create(actor=request.user, employer_id=employer.pk, data=form.data())
     except ServiceError as error:
-        # A second tap of the same form: the posting the first tap made is shown.
-        same = JobPosting.objects.filter(employer=employer, title=form.values.get("title", ""),
-                                         created_by=request.user,
-                                         created_at__gte=timezone.now() - datetime.timedelta(minutes=5)).first()
-        if error.code == "posting_duplicate" and same is not None:
-            return redirect("portal:recruit_posting", same.pk)
+        if error.code == "posting_duplicate":  # a second tap of the same form: the first one's posting
+            title = normalize_name(form.values.get("title", "").replace("\x00", ""))
+            same = JobPosting.objects.filter(employer=employer, title=title, created_by=request.user,
+                                             created_at__gte=timezone.now() - datetime.timedelta(minutes=5)).first()
+            if same is not None:
+                return redirect("portal:recruit_posting", same.pk)
         slot = error.field if error.field in POST_SLOTS else "form"
         return _posting_page(request, form, errors={slot: error.message}, status=error.status)
     messages.success(request, f"“{posting.title}”已提交，{posting.org.name}审核通过后发布。"
@@ -315,6 +320,8 @@ def recruit_move(request: HttpRequest, application_id: int) -> HttpResponse:
                                   interview_at=request.POST.get("interview_at") or None,
                                   interview_place=(request.POST.get("interview_place") or "")[:250])
     except ServiceError as error:
+        if JobApplication.objects.filter(pk=application.pk, status=to).exists():
+            return redirect(back)  # two taps at once: the other one did it
         messages.error(request, f"{application.seeker.name}：{error.message}")
         return redirect(back)
     messages.success(request, f"{application.seeker.name}：{ApplicationStatus(to).label}，已通知求职者。")

@@ -569,3 +569,12 @@ def test_staff_reveal_the_applicants_name_and_phone_with_an_audit_entry(world):
     assert world.help_worker.phone not in text(refused) and "工作人员" in text(refused)
     assert client_for(world.help_worker).post(url).status_code in (302, 403)
     assert AuditEntry.objects.filter(action="job_help.reveal").count() == before + 2
+
+
+def test_a_viewers_ledger_csv_masks_the_names(world):
+    url = reverse("console:jobs_help_export", args=[world.tree.nanshan.pk])
+    viewer = csv_rows(client_for(staff_on(world.tree.nanshan, Role.VIEWER)).get(url))
+    staff = csv_rows(client_for(world.nanshan_admin).get(url))
+    number = world.help_request.number
+    assert [r[1] for r in viewer if r[0] == number] == ["陈**"]
+    assert [r[1] for r in staff if r[0] == number] == ["陈帮扶"]

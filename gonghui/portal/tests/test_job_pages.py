@@ -18,6 +18,7 @@ from gonghui.employment.models import (
     FairRegistration,
     HelpRequest,
     JobApplication,
+    JobFair,
     JobPosting,
     PostingStatus,
     Recruiter,
@@ -371,3 +372,103 @@ def test_a_claim_for_an_unregistered_employer_names_its_place(tree):
     c.post("/jobs/recruit/claim/", {**data, "work": ["440000", "440300", "440305", "440305001"]})
     claim = Recruiter.objects.get()
     assert claim.employer_id is None and claim.division_id == "440305001" and claim.org_id == tree.nantou.pk
+
+
+# --- Regressions from a review ----------------------------------------------------------------------
+
+
+def test_a_staff_takedown_is_not_undone_by_the_recruiters_renewal(tree, hr, moderator):
+    posting = services.posting_create(actor=hr, employer_id=tree.nantou_employer.pk, data=JOB)
+    services.posting_moderate(actor=moderator, posting=posting, approve=True)
+    services.posting_close(actor=moderator, posting=posting, reason="举报收取押金，下架核查")
+    soon = (timezone.localdate() + datetime.timedelta(days=20)).isoformat()
+    _login(hr).post(f"/jobs/recruit/{posting.pk}/renew/", {"expires_on": soon})
+    posting.refresh_from_db()
+    assert posting.status == PostingStatus.PENDING  # back to moderation, not live
+    assert Client().get(f"/jobs/{posting.pk}/").status_code == 404
+    # A recruiter's own close and renewal keeps the approval (nothing changed in between).
+    services.posting_moderate(actor=moderator, posting=posting, approve=True)
+    services.posting_close(actor=hr, posting=posting)
+    services.posting_renew(actor=hr, posting=posting, expires_on=soon)
+    posting.refresh_from_db()
+    assert posting.status == PostingStatus.LIVE
+
+
+def test_an_applicant_does_not_see_an_edit_before_it_is_reviewed(tree, hr, live_job):
+    worker = WorkerFactory(display_name="李求职")
+    _seeker(worker)
+    application = services.application_submit(actor=worker, posting=live_job)
+    services.posting_update(actor=hr, posting=live_job, data={"description": "请先交押金500元到微信"})
+    c = _login(worker)
+    response = c.get(f"/jobs/{live_job.pk}/")
+    assert response.status_code == 404 and "押金" not in response.content.decode()
+    assert c.get(f"/jobs/applications/{application.pk}/").status_code == 200
+    services.posting_close(actor=hr, posting=live_job)
+    assert c.get(f"/jobs/{live_job.pk}/").status_code == 200  # closed: the applicant may still read it
+
+
+def test_nul_bytes_and_foreign_links_never_break_a_page(tree, hr, live_job):
+    assert Client().get("/jobs/", {"occupation": "\x00", "q": "快递\x00"}).status_code == 200
+    worker = WorkerFactory(display_name="李求职")
+    c = _login(worker)
+    for data in ({"occupations": "4-02\x00", "action": "save"}, {"places": "44\x00", "action": "save"},
+                 {"occupation_code": "\x00", "action": "occupation_add"},
+                 {"occupation_q": "\x00", "action": "occupation_search"}):
+        assert c.post("/jobs/profile/", {"name": "李求职", **data}).status_code in (200, 400), data
+    page = c.get("/jobs/profile/", {"next": "/\\evil.com"}).content.decode()
+    assert "evil.com" not in page
+    assert 'href="/jobs/1/"' in c.get("/jobs/profile/", {"next": "/jobs/1/"}).content.decode()
+    h = _login(hr)
+    for data in ({"occupation_code": "\x00"}, {"occupation_q": "\x00", "action": "occupation_search"},
+                 {"title": "\x00\x00", "salary_min": "9000", "salary_max": "100"}):
+        response = h.post("/jobs/recruit/new/", {"employer": tree.nantou_employer.pk, "action": "submit", **data})
+        assert response.status_code in (200, 400), data
+
+
+def test_double_taps_land_where_the_first_tap_went(tree, hr, live_job):
+    h = _login(hr)
+    form = {"employer": tree.nantou_employer.pk, "title": "仓库  理货员", "occupation_code": "4-02-06-03",
+            "work": ["440000", "440300", "440305", "440305001"], "salary_min": "5000", "salary_max": "7000",
+            "headcount": "2", "action": "submit"}
+    first, second = h.post("/jobs/recruit/new/", form), h.post("/jobs/recruit/new/", form)
+    assert first.status_code == 302 and second["Location"] == first["Location"]
+    assert JobPosting.objects.filter(title="仓库 理货员").count() == 1
+    c = _login(WorkerFactory(display_name="周老板"))
+    claim = {"uscc": tree.futian_employer.uscc, "name": "周老板", "action": "submit"}
+    assert c.post("/jobs/recruit/claim/", claim).status_code == 302
+    assert c.post("/jobs/recruit/claim/", claim).status_code == 302
+    assert Recruiter.objects.filter(uscc=tree.futian_employer.uscc).count() == 1
+
+
+def test_the_pages_say_what_is_really_open(tree, hr, live_job, moderator):
+    # An expired posting not yet swept offers no apply button; a recruiter sees their own as theirs.
+    JobPosting.objects.filter(pk=live_job.pk).update(expires_on=timezone.localdate() - datetime.timedelta(days=1))
+    worker = WorkerFactory(display_name="李求职")
+    _seeker(worker)
+    page = _login(hr).get(f"/jobs/{live_job.pk}/").content.decode()
+    assert "招聘管理" in page and "一键投递" not in page
+    JobPosting.objects.filter(pk=live_job.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=9))
+    # A fair over several days shows both dates; once it has ended nobody is offered to register.
+    start = timezone.now() + datetime.timedelta(hours=1)
+    fair = services.fair_create(actor=moderator, org=tree.nanshan, data={
+        "title": "南山区十日线上招聘周", "mode": "online", "division_code": "440305", "starts_at": start.isoformat(),
+        "ends_at": (start + datetime.timedelta(days=10)).isoformat()})
+    page = _login(worker).get(f"/jobs/fairs/{fair.pk}/").content.decode()
+    end = timezone.localtime(fair.ends_at)
+    assert f"{end.month}月{end.day}日" in page and "报名参加" in page
+    JobFair.objects.filter(pk=fair.pk).update(ends_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert "报名参加" not in _login(worker).get(f"/jobs/fairs/{fair.pk}/").content.decode()
+    # While a help request is open, the form sends the worker to it.
+    request = services.help_request_submit(actor=worker, division_code="440305001", help_group="jobless",
+                                           needs="想找快递工作。")
+    assert _login(worker).get("/jobs/help/new/")["Location"] == f"/jobs/help/{request.pk}/"
+
+
+def test_the_recruiter_can_call_the_applicant_and_the_applicant_the_recruiter(tree, hr, live_job):
+    worker = WorkerFactory(display_name="李求职")
+    _seeker(worker, about="两年同城配送经验")
+    application = services.application_submit(actor=worker, posting=live_job)
+    page = _login(hr).get(f"/jobs/recruit/{live_job.pk}/").content.decode()
+    assert worker.phone in page and "两年同城配送经验" in page
+    assert "13800138111" in _login(worker).get(f"/jobs/applications/{application.pk}/").content.decode()
+    assert "13800138111" not in Client().get(f"/jobs/{live_job.pk}/").content.decode()
