@@ -936,6 +936,23 @@ def help_close(*, actor, request: HelpRequest, placed: bool, employer: str = "",
     return request
 
 
+def help_withdraw(*, actor, request: HelpRequest, reason: str = "") -> HelpRequest:
+    """The worker ends their own request (found work themselves, moved away…); the assigned staff
+    member is told. Recorded in the ledger as ended without a placement by the union."""
+    if request.user_id != getattr(actor, "pk", None):
+        raise NotFound("帮扶申请")
+    reason = clean_text(reason, field="reason", label="撤回原因", max_len=200)
+    with transaction.atomic():
+        request = HelpRequest.objects.select_for_update().select_related("org").get(pk=request.pk)
+        if request.status not in (HelpRequest.Status.OPEN, HelpRequest.Status.ASSIGNED):
+            raise Conflict("help_closed", "该帮扶申请已结束")
+        _close_help(request, actor=actor, placed=False, reason="本人撤回" + (f"：{reason}" if reason else ""))
+        if request.assigned_to_id:
+            _notify(request.assigned_to_id, "帮扶对象撤回申请", f"{request.number}：{request.close_reason}",
+                    f"/console/jobs/help/{request.pk}/")
+    return request
+
+
 # --- Job fairs ------------------------------------------------------------------------------------
 
 

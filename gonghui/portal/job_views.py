@@ -517,6 +517,23 @@ def help_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     return render(request, "portal/jobs/help_detail.html", {"help": help_request, "services": services_done})
 
 
+@worker_required
+@require_POST
+def help_withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
+    help_request = HelpRequest.objects.filter(pk=request_id, user=request.user).first()
+    if help_request is None:
+        return _error_page(request, NotFound("帮扶申请"), reverse("portal:job_help_list"))
+    if help_request.status in (HelpRequest.Status.OPEN, HelpRequest.Status.ASSIGNED):
+        try:
+            services.help_withdraw(actor=request.user, request=help_request,
+                                   reason=_text(request.POST.get("reason"), 200))
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("portal:job_help", help_request.pk)
+        messages.success(request, "已撤回帮扶申请。需要时可以重新申请。")
+    return redirect("portal:job_help", help_request.pk)
+
+
 # --- Job fairs ------------------------------------------------------------------------------------
 
 

@@ -70,6 +70,7 @@ urlpatterns = [
     path("jobs/help/", jobs.help_list, name="job_help_list"),
     path("jobs/help/new/", jobs.help_new, name="job_help_new"),
     path("jobs/help/<int:request_id>/", jobs.help_detail, name="job_help"),
+    path("jobs/help/<int:request_id>/withdraw/", jobs.help_withdraw, name="job_help_withdraw"),
     path("jobs/fairs/", jobs.fair_list, name="job_fairs"),
     path("jobs/fairs/<int:fair_id>/", jobs.fair_detail, name="job_fair"),
     path("jobs/fairs/<int:fair_id>/register/", jobs.fair_register, name="job_fair_register"),

@@ -472,3 +472,19 @@ def test_the_recruiter_can_call_the_applicant_and_the_applicant_the_recruiter(tr
     assert worker.phone in page and "两年同城配送经验" in page
     assert "13800138111" in _login(worker).get(f"/jobs/applications/{application.pk}/").content.decode()
     assert "13800138111" not in Client().get(f"/jobs/{live_job.pk}/").content.decode()
+
+
+def test_a_worker_withdraws_their_help_request_and_may_ask_again(tree):
+    worker = WorkerFactory(display_name="赵待岗")
+    staff = staff_on(tree.nantou, Role.STAFF)
+    request = services.help_request_submit(actor=worker, division_code="440305001", help_group="between_jobs",
+                                           needs="待岗两个月，想找仓管工作。")
+    services.help_assign(actor=staff, request=request, staff=staff)
+    assert _login(WorkerFactory()).post(f"/jobs/help/{request.pk}/withdraw/").status_code == 404
+    c = _login(worker)
+    c.post(f"/jobs/help/{request.pk}/withdraw/", {"reason": "已自己找到工作"})
+    c.post(f"/jobs/help/{request.pk}/withdraw/", {"reason": "已自己找到工作"})  # a double tap
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.CLOSED and request.close_reason == "本人撤回：已自己找到工作"
+    assert Notice.objects.filter(user=staff, title="帮扶对象撤回申请").count() == 1
+    assert c.get("/jobs/help/new/").status_code == 200
