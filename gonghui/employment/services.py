@@ -639,12 +639,15 @@ def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobF
     note = clean_text(note, field="note", label="留言", max_len=300)
     if posting.status != PostingStatus.LIVE or posting.expires_on < timezone.localdate():
         raise Conflict("posting_not_live", "该岗位已停止招聘")
-    if JobApplication.objects.filter(posting=posting, user=actor).exists():
+    earlier = JobApplication.objects.filter(posting=posting, user=actor).first()
+    if earlier is not None and earlier.status != ApplicationStatus.WITHDRAWN:
         raise Conflict("application_duplicate", "您已投递过该岗位，可在“我的投递”查看进度", "posting")
     if verified_recruiter(actor, posting.employer_id) is not None:
         raise ValidationFailed("own_posting", "不能投递本单位发布的岗位", "posting")
     ratelimit.check("job_apply_user_day", str(actor.pk), "今天投递的岗位过多，请明天再试")
     match = matching.score(seeker_view(profile), posting_view(posting))
+    if earlier is not None:
+        return _application_resubmit(earlier, actor=actor, profile=profile, note=note, score=match.score, fair=fair)
     try:
         with transaction.atomic():
             if not JobPosting.objects.select_for_update().filter(  # not closed meanwhile
@@ -663,6 +666,29 @@ def application_submit(*, actor, posting: JobPosting, note: str = "", fair: JobF
                         f"/jobs/recruit/{posting.pk}/")
     except IntegrityError:  # a double tap: the first one is kept
         raise Conflict("application_duplicate", "您已投递过该岗位，可在“我的投递”查看进度", "posting") from None
+    return application
+
+
+def _application_resubmit(application: JobApplication, *, actor, profile: SeekerProfile, note: str, score: float,
+                          fair: JobFair | None) -> JobApplication:
+    """A worker who withdrew applies again: the same application starts over (counted once)."""
+    with transaction.atomic():
+        application = JobApplication.objects.select_for_update().select_related("posting").get(pk=application.pk)
+        if application.status != ApplicationStatus.WITHDRAWN:  # a double tap that waited for the lock
+            raise Conflict("application_duplicate", "您已投递过该岗位，可在“我的投递”查看进度", "posting")
+        application.status, application.seeker, application.note, application.score = \
+            ApplicationStatus.SUBMITTED, profile, note, score
+        application.fair = fair or application.fair
+        application.interview_at, application.interview_place = None, ""
+        application.save()
+        ApplicationEvent.objects.create(application=application, from_status=ApplicationStatus.WITHDRAWN,
+                                        to_status=ApplicationStatus.SUBMITTED, actor=actor, note=note)
+        audit_log(actor=actor, action="job_application.submit", obj=application, org=application.posting.org,
+                  after={"again": True})
+        for recruiter in Recruiter.objects.filter(employer_id=application.posting.employer_id,
+                                                  status=Recruiter.Status.VERIFIED):
+            _notify(recruiter.user_id, "求职者重新投递", f"{profile.name}重新投递了“{application.posting.title}”",
+                    f"/jobs/recruit/{application.posting_id}/")
     return application
 
 

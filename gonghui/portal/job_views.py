@@ -206,7 +206,7 @@ def job_apply(request: HttpRequest, posting_id: int) -> HttpResponse:
         messages.info(request, "投递前请先填写求职档案（只需一次），保存后回到岗位页一键投递。")
         return redirect(f"{reverse('portal:seeker_profile')}?{urlencode({'next': back})}")
     existing = JobApplication.objects.filter(posting=posting, user=request.user).first()
-    if existing is not None:  # a double tap: show the application the first tap made
+    if existing is not None and existing.status != ApplicationStatus.WITHDRAWN:  # a double tap: the first one's
         return redirect("portal:job_application", existing.pk)
     fair = None
     fair_id = (request.POST.get("fair_id") or "").strip()
@@ -216,7 +216,8 @@ def job_apply(request: HttpRequest, posting_id: int) -> HttpResponse:
         application = services.application_submit(actor=request.user, posting=posting,
                                                   note=(request.POST.get("note") or "")[:400], fair=fair)
     except ServiceError as error:
-        again = JobApplication.objects.filter(posting=posting, user=request.user).first()
+        again = JobApplication.objects.filter(posting=posting, user=request.user).exclude(
+            status=ApplicationStatus.WITHDRAWN).first()
         if again is not None:
             return redirect("portal:job_application", again.pk)
         messages.error(request, error.message)

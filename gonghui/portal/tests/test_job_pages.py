@@ -488,3 +488,19 @@ def test_a_worker_withdraws_their_help_request_and_may_ask_again(tree):
     assert request.status == HelpRequest.Status.CLOSED and request.close_reason == "本人撤回：已自己找到工作"
     assert Notice.objects.filter(user=staff, title="帮扶对象撤回申请").count() == 1
     assert c.get("/jobs/help/new/").status_code == 200
+
+
+def test_a_worker_who_withdrew_may_apply_again(tree, hr, live_job):
+    worker = WorkerFactory(display_name="李求职")
+    _seeker(worker)
+    application = services.application_submit(actor=worker, posting=live_job)
+    services.application_withdraw(actor=worker, application=application)
+    c = _login(worker)
+    assert "可以重新投递" in c.get(f"/jobs/{live_job.pk}/").content.decode()
+    first = c.post(f"/jobs/{live_job.pk}/apply/", {"note": "想清楚了，还是想去"})
+    second = c.post(f"/jobs/{live_job.pk}/apply/", {"note": "想清楚了，还是想去"})
+    assert first["Location"] == second["Location"] == f"/jobs/applications/{application.pk}/"
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED and application.note == "想清楚了，还是想去"
+    assert JobApplication.objects.filter(user=worker).count() == 1
+    assert Notice.objects.filter(user=hr, title="求职者重新投递").count() == 1
