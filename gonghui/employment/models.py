@@ -153,7 +153,10 @@ class JobPosting(PhoneFields, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Words for keyword search: character bigrams of the title, occupation, skills and employer
     # (weighted A on PostgreSQL) and of the description (B), plus facet words for the filters
-    # (o:4-02-07, p:440305, …), so that keyword, occupation and place meet in one GIN index.
+    # (o:4-02-07, p:440305, …), so that keyword, occupation and place meet in one GIN index. On
+    # PostgreSQL the generated `search_vector` adds words derived from the row (recency blocks of
+    # published_at, salary steps, the exact place: textindex), and migration 0004 adds the B-tree
+    # `posting_live_fresh` (live postings newest first) that SQLite cannot build.
     search_head = models.TextField(blank=True)
     search_text = models.TextField(blank=True)
 

@@ -9,8 +9,12 @@ province, or the city alone, when they give too few; a posting picks open seeker
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+import json
+import time
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gonghui.core.errors import NotFound, ValidationFailed
@@ -29,7 +33,7 @@ from .models import (
     SeekerWish,
 )
 from .services import can_manage_employer, posting_view, seeker_view
-from .textindex import query_terms
+from .textindex import quarter, quarter_start, query_terms, salary_floor_word, window_words
 
 CANDIDATES_PER_WISH = 80  # newest per (occupation group, city): freshness is part of the score
 CANDIDATE_CAP = 600
@@ -89,22 +93,71 @@ def recruiter_get(*, actor, recruiter_id) -> Recruiter:
 
 
 # --- Search ---------------------------------------------------------------------------------------
+#
+# On PostgreSQL a search runs in two steps: the ids of the page in order, then the rows of the page.
+#
+# The ids come ring by ring of closeness when a place orders the results; each ring is a few place
+# words (the place itself `d…`, the rest of its county, of its city, of its province, then the other
+# provinces). Newest first within a ring, in one of three ways that never fetch and sort every match
+# of a wide search — the planner's statistics of the vector's words (pg_stats) choose:
+#
+# - few matches expected (a rare keyword, a small place): all of them at once, capped — up to
+#   SEARCH_ALL_AT_ONCE rows, and for as many consecutive rings as that covers (one query for a
+#   keyword from a township out to its province, ordered by ring in SQL); over the cap, the next way;
+# - words expected on SEARCH_SCAN_SHARE of postings or more (a province, a major group, a low salary,
+#   no word at all): walk the live postings newest first (B-tree `posting_live_fresh`), checking each,
+#   for a bounded number of rows; if that does not fill the page, the next way from the start;
+# - otherwise windows: ask the GIN index for the matches published in a recent window — recency words
+#   the database keeps in the vector (textindex, migration 0004) — then in older windows sized by the
+#   density seen so far until the page is full, or few matches can be left and the rest is taken at
+#   once.
+#
+# Words on most postings (a low salary step, a whole major group) are checked on the rows found rather
+# than looked up in the GIN index (stepping through a posting list of 800,000 entries costs more than
+# it saves), and a window is never wider than the rarest looked-up word: past that, taking the rest at
+# once costs less. Every query checks every condition, so the statistics only choose the way, never
+# the answer. The rows then come by id in one statement with the names a list shows.
 
-LIST_DEFER = ("search_head", "search_text", "description")
+LIST_FIELDS = ("id", "title", "employer_id", "employer__name", "occupation_id", "occupation__name", "division_id",
+               "division__name", "address", "salary_min", "salary_max", "headcount", "education", "experience_years",
+               "skills", "benefits", "status", "expires_on", "published_at")
+SEARCH_ALL_AT_ONCE = 1000  # matches (index hits) taken in one query, and the cap of that query
+SEARCH_LOOKUP_SHARE = 0.3  # words on a larger share of postings are checked on rows, not looked up
+SEARCH_SCAN_SHARE = 0.05  # words expected on this share of postings or more: walk the newest postings
+SEARCH_SCAN_ROWS = 5000  # the most rows such a walk reads before handing over to the index
+SEARCH_FIRST_WINDOW = 16  # quarters of an hour (4 h): the first window of a ring
+SEARCH_STATS_SECONDS = 600
+NEWEST = "published_at DESC NULLS LAST, id DESC"
+CLOSENESS = ("CASE WHEN division_id = %s THEN 0 WHEN county_code = %s THEN 1 WHEN city_code = %s THEN 2 "
+             "WHEN left(division_id, 2) = %s THEN 3 ELSE 4 END")
+# A walk over the newest live postings (reading at most so many of them, then at most the page):
+SEARCH_WALK = (f"SELECT id FROM (SELECT id, published_at, {{ok}} AS ok FROM employment_jobposting WHERE status = "
+               f"'live' ORDER BY {NEWEST} LIMIT %s) m WHERE ok ORDER BY {NEWEST} LIMIT %s")
+SEARCH_NEWEST = f"SELECT id FROM employment_jobposting WHERE status = 'live' AND {{ok}} ORDER BY {NEWEST} LIMIT %s"
+# The GIN index's matches (in a window, or all, or the rest): how many it found and the ids of those
+# the row conditions keep, in order (at most the page still wanted).
+SEARCH_MATCHES = (f"SELECT count(*), (array_agg(id ORDER BY {{order}}{NEWEST}) FILTER (WHERE ok))[1:%s] FROM "
+                  "(SELECT id, published_at, {ok} AS ok{closeness} FROM employment_jobposting WHERE status = 'live' "
+                  "AND search_vector @@ to_tsquery('simple', %s){where}{limit}) m")
+SEARCH_PAGE_COLUMNS = tuple(f.attname for f in JobPosting._meta.concrete_fields
+                            if f.attname in {n for n in LIST_FIELDS if "__" not in n})
+SEARCH_PAGE = ("SELECT " + ", ".join(f"p.{c}" for c in SEARCH_PAGE_COLUMNS) + ", (SELECT name FROM orgs_employer "
+               "WHERE id = p.employer_id), (SELECT name FROM orgs_occupation WHERE code = p.occupation_id), (SELECT "
+               "name FROM orgs_division WHERE code = p.division_id) FROM employment_jobposting p WHERE p.id = ANY(%s)")
 
 
 def job_search(*, q: str = "", occupation: str = "", division: str = "", salary_min=None, near: str = "",
                limit: int = 20, offset: int = 0) -> list[JobPosting]:
     """Live postings matching the keyword (jieba words, as bigrams), occupation (any level of the
     classification), place (any level) and lowest acceptable salary; nearest first by the division
-    tree from `near` (or the place filter), then newest."""
+    tree from `near` (or the place filter), then newest (then highest id). The rows carry LIST_FIELDS
+    (with the employer's, occupation's and place's names) only."""
     q = (q or "").strip()
     if len(q) > 50:
         raise ValidationFailed("q_too_long", "关键词不能超过50个字", "q")
     terms = query_terms(q) if q else []
     if q and not terms:
         raise ValidationFailed("q_too_short", "关键词至少两个字，例如“快递”“电工”", "q")
-    qs = live_postings()
     facets: list[str] = []
     if occupation:
         occ = Occupation.objects.filter(code=str(occupation).strip()).first()
@@ -116,8 +169,8 @@ def job_search(*, q: str = "", occupation: str = "", division: str = "", salary_
         place = Division.objects.filter(code=str(division).strip()).first()
         if place is None:
             raise ValidationFailed("division_unknown", f"行政区划代码 {division} 不存在", "division")
-        digits = {1: 2, 2: 4, 3: 6, 4: 9}[place.level]
-        facets.append("p" + place.code[:digits])
+        facets.append("p" + place.code[:{1: 2, 2: 4, 3: 6, 4: 9}[place.level]])
+    floor = None
     if salary_min not in (None, ""):
         try:
             floor = int(salary_min)
@@ -125,38 +178,302 @@ def job_search(*, q: str = "", occupation: str = "", division: str = "", salary_
             raise ValidationFailed("salary_min_invalid", "最低月薪应为整数（元）", "salary_min") from None
         if not 0 <= floor <= 200_000:
             raise ValidationFailed("salary_min_invalid", "最低月薪应在0至200000元之间", "salary_min")
-        qs = qs.filter(salary_max__gte=floor)
-    words = terms + facets
-    if words:
-        if connection.vendor == "postgresql":
-            qs = qs.extra(where=["search_vector @@ to_tsquery('simple', %s)"],
-                          params=[" & ".join(w.replace("'", "") for w in words)])
-        else:
-            for w in words:
-                qs = qs.filter(Q(search_head__contains=w) | Q(search_text__contains=w))
     origin = Division.objects.filter(code=str(near).strip()).first() if near else place
     limit = max(1, min(int(limit), 50))
-    wanted = offset + limit
+    offset = max(0, int(offset))
+    words = [w.replace("'", "") for w in terms + facets]
+    if connection.vendor != "postgresql":
+        return _search_portable(words, floor, origin, offset + limit)[offset:]
+    ids = _search_ids(words, floor, origin, offset + limit)[offset:]
+    rows = _page_rows(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def _region_words(origin: Division | None) -> list[str | None]:
+    """The word of each ring's region, innermost first (None: everywhere). Ring k is region k less
+    region k-1: what `_search_portable` orders by as a CASE."""
     if origin is None:
-        rows = list(qs.select_related("employer", "occupation", "division").defer(*LIST_DEFER)
-                    .order_by("-published_at", "-id")[:wanted])
-        return rows[offset:]
-    # Nearest first in two indexed queries: within the origin's county (its township first), then,
-    # if the page is not full and the place filter allows, everywhere else by closeness (the city, the
-    # province, then anywhere), newest first within each ring.
-    county = origin.code[:6]
-    closeness = Case(When(division_id=origin.code, then=Value(0)), When(county_code=county, then=Value(1)),
-                     When(city_code=origin.code[:4], then=Value(2)),
-                     When(division__code__startswith=origin.code[:2], then=Value(3)), default=Value(4),
-                     output_field=IntegerField())
-    base = qs.select_related("employer", "occupation", "division").defer(*LIST_DEFER).annotate(closeness=closeness)
-    order = ("closeness", "-published_at", "-id")
-    found = list(base.filter(county_code=county).order_by(*order)[:wanted]) if len(origin.code) >= 6 else []
-    widest = {1: 2, 2: 4, 3: 6, 4: 9}[place.level] if place is not None else 0
-    if len(found) < wanted and widest < 6:
-        rest = base.exclude(county_code=county) if len(origin.code) >= 6 else base
-        found.extend(rest.order_by(*order)[:wanted - len(found)])
-    return found[offset:wanted]
+        return [None]
+    code = origin.code
+    return ["d" + code, "p" + code[:6], "p" + code[:4], "p" + code[:2], None]
+
+
+def _region_possible(place_words: list[str], region: str | None, inside: str | None) -> bool:
+    """Whether a posting of the place filter can be in the region and outside `inside` (place words
+    nest as code prefixes: p44 ⊃ p4403 ⊃ p440305 ⊃ p440305001; d440305 is within p440305)."""
+    for p in place_words:
+        if inside is not None and inside.startswith("p") and p.startswith(inside):
+            return False
+        if region is not None:
+            code = region[1:]
+            if region.startswith("p") and not (p[1:].startswith(code) or code.startswith(p[1:])):
+                return False
+            if region.startswith("d") and not code.startswith(p[1:]):
+                return False
+    return True
+
+
+_stats: dict = {"at": -1e9, "share": {}, "rest": None, "rows": 0.0, "oldest": None}
+
+
+def _word_stats(cursor) -> dict:
+    """The planner's statistics of the search vector (pg_stats, kept by ANALYZE): the share of postings
+    holding each of its most common words, a share every other word stays under (None without
+    statistics), the table's row estimate and when the oldest live posting was published. Estimates
+    only (they choose the way, not the answer): read again every SEARCH_STATS_SECONDS."""
+    now = time.monotonic()
+    if now - _stats["at"] > SEARCH_STATS_SECONDS:
+        cursor.execute("SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, (SELECT "
+                       "min(published_at) FROM employment_jobposting WHERE status = 'live') FROM pg_class c LEFT JOIN "
+                       "pg_stats s ON s.tablename = c.relname AND s.attname = 'search_vector' AND s.schemaname = "
+                       "current_schema() WHERE c.oid = 'employment_jobposting'::regclass")
+        words, shares, rows, oldest = cursor.fetchone()
+        if words and shares:
+            _stats.update(share=dict(zip(words, shares, strict=False)), rest=shares[len(words)])
+        else:
+            _stats.update(share={}, rest=None)
+        _stats.update(at=now, rows=max(float(rows or 0), 0.0), oldest=quarter(oldest) if oldest else None)
+    return _stats
+
+
+class _Search:
+    """One search's ids on PostgreSQL (see the section's comment)."""
+
+    def __init__(self, cursor, words: list[str], floor: int | None, origin: Division | None):
+        self.cursor, self.words, self.origin = cursor, words, origin
+        stats = _word_stats(cursor)
+        self.shares, self.rest, self.rows = stats["share"], stats["rest"], stats["rows"]
+        self.ok, self.ok_params = "expires_on >= %s", [timezone.localdate()]
+        if floor:
+            self.ok += " AND salary_max >= %s"
+            self.ok_params.append(floor)
+        salary = salary_floor_word(floor) if floor else None
+        # The salary step is looked up when it is rare enough; the amount is always checked on the row.
+        self.salary = salary if salary and self.share(salary) <= SEARCH_LOOKUP_SHARE else None
+        self.now = quarter(timezone.now())
+        # Windows reach ~2 years ahead, so a clock a little ahead loses nothing; anything published
+        # further ahead, or never, comes with the rest, last.
+        self.far = ((self.now >> 16) + 2) << 16
+        self.oldest: int = stats["oldest"] if stats["oldest"] is not None else self.now
+        self.per_quarter = self.rows / max(1, self.now + 1 - self.oldest)  # postings published per quarter
+
+    def share(self, word: str) -> float:
+        """The share of postings with the word (an OR group: any of them); 0 without statistics."""
+        if word.startswith("("):
+            return min(1.0, sum(self.share(w) for w in word[1:-1].split(" | ")))
+        return self.shares.get(word, self.rest) or 0.0
+
+    def ids(self, wanted: int) -> list[int]:
+        regions = _region_words(self.origin)
+        place_words = [w for w in self.words if w.startswith("p")]
+        found: list[int] = []
+        ring = 0
+        while ring < len(regions) and len(found) < wanted:
+            inside = regions[ring - 1] if ring else None
+            if not _region_possible(place_words, regions[ring], inside):
+                ring += 1
+                continue
+            need = wanted - len(found)
+            # Few matches from this ring out to some wider region: all of them in one capped query.
+            last = next((r for r in range(len(regions) - 1, ring - 1, -1)
+                         if _region_possible(place_words, regions[r], inside) and self.few(self.positive(regions[r]))),
+                        None)
+            if last is not None:
+                ids = self.all_at_once(self.positive(regions[last]), inside, need, closeness=last > ring)
+                if ids is not None:
+                    found.extend(ids)
+                    ring = last + 1
+                    continue
+            words = self.positive(regions[ring])
+            if not words and inside is not None:  # the last ring, without any word: the other provinces
+                words = ["(" + " | ".join(_other_provinces(inside[1:3])) + ")"]
+            found.extend(self.ring(words, inside, need))
+            ring += 1
+        return found
+
+    def positive(self, region: str | None) -> list[str]:
+        """The words a posting of the region matching the search has."""
+        words = self.words + ([region] if region and region not in self.words else [])
+        return words + ([self.salary] if self.salary else [])
+
+    def expected(self, words: list[str]) -> float | None:
+        """The share of postings expected to hold all the words (None without statistics): as if they
+        were independent, except facet words that nest (p4403 implies p44, d440305001 p440305, o40301
+        o403), of which the narrowest counts."""
+        if self.rest is None:
+            return None
+        kind = {"d": "p", "p": "p", "o": "o"}
+
+        def implied(w: str) -> bool:
+            return w[:1] in kind and w[1:].isdigit() and any(
+                v != w and kind.get(v[:1]) == kind[w[0]] and v[1:].isdigit() and v[1:].startswith(w[1:]) for v in words)
+
+        share = 1.0
+        for w in words:
+            if not implied(w):
+                share *= self.share(w)
+        return share
+
+    def few(self, words: list[str]) -> bool:
+        """Whether few postings are expected to hold all the words (so few that taking them all costs
+        less than a window)."""
+        share = self.expected(words)
+        return bool(words) and share is not None and share * self.rows <= SEARCH_ALL_AT_ONCE / 2
+
+    def split(self, words: list[str], inside: str | None) -> tuple[str, str, list, float | None]:
+        """(the tsquery looked up, the row conditions and their parameters, how many postings the
+        rarest looked-up word is expected on): words on most postings are checked on the rows found,
+        the others looked up (at least the rarest)."""
+        ranked = sorted(words, key=self.share)
+        lookup = [w for w in ranked if self.share(w) <= SEARCH_LOOKUP_SHARE] or ranked[:1]
+        checked = [w for w in ranked if w not in lookup]
+        query = " & ".join(lookup + ([f"!{inside}"] if inside else []))
+        rarest = self.share(lookup[0]) * self.rows if self.rest is not None else None
+        if not checked:
+            return query, self.ok, self.ok_params, rarest
+        return (query, self.ok + " AND search_vector @@ to_tsquery('simple', %s)",
+                [*self.ok_params, " & ".join(checked)], rarest)
+
+    def matches(self, query: str, ok: str, params: list, need: int, *, where: str = "", where_params=(),
+                cap: int | None = None, closeness: bool = False) -> tuple[int, list[int]]:
+        order, close, close_params = "", "", []
+        if closeness:
+            code = self.origin.code
+            order, close, close_params = "closeness, ", f", {CLOSENESS} AS closeness", [code, code[:6], code[:4],
+                                                                                         code[:2]]
+        sql = SEARCH_MATCHES.format(order=order, ok=ok, closeness=close, where=where,
+                                    limit=" LIMIT %s" if cap else "")
+        self.cursor.execute(sql, [need, *params, *close_params, query, *where_params, *([cap] if cap else [])])
+        matched, ids = self.cursor.fetchone()
+        return matched, ids or []
+
+    def all_at_once(self, words: list[str], inside: str | None, need: int, closeness: bool) -> list[int] | None:
+        """Every match (capped), in order; None if there were more than the cap."""
+        query, ok, params, _rarest = self.split(words, inside)
+        matched, ids = self.matches(query, ok, params, need, cap=SEARCH_ALL_AT_ONCE + 1, closeness=closeness)
+        return ids if matched <= SEARCH_ALL_AT_ONCE else None
+
+    def ring(self, words: list[str], inside: str | None, need: int) -> list[int]:
+        """One ring's matches newest first, at most `need`: a walk of the newest postings when the
+        words are common, else windows."""
+        share = self.expected(words)
+        if not words or (share is not None and share >= SEARCH_SCAN_SHARE):
+            checks = " & ".join(words + ([f"!{inside}"] if inside else []))
+            ok, params = self.ok, self.ok_params
+            if checks:
+                ok, params = ok + " AND search_vector @@ to_tsquery('simple', %s)", [*params, checks]
+            if not words:  # nothing to look up, and only the row conditions (nearly all pass): no bound
+                self.cursor.execute(SEARCH_NEWEST.format(ok=ok), [*params, need])
+                return [pk for (pk,) in self.cursor.fetchall()]
+            rows = min(SEARCH_SCAN_ROWS, int(4 * need / share) + 100)
+            self.cursor.execute(SEARCH_WALK.format(ok=ok), [*params, rows, need])
+            ids = [pk for (pk,) in self.cursor.fetchall()]
+            if len(ids) >= need:
+                return ids
+        return self.windows(words, inside, need)
+
+    def windows(self, words: list[str], inside: str | None, need: int) -> list[int]:
+        """Newest windows first (see the section's comment), then the rest at once."""
+        query, ok, params, rarest = self.split(words, inside)
+        hi, lo = self.far, self.now + 1 - SEARCH_FIRST_WINDOW
+        out: list[int] = []
+        matched = 0
+        # A window is looked up only while the postings published in it are fewer than those holding
+        # the rarest word (the index would otherwise step through more than all the matches).
+        while rarest is None or (min(hi, self.now + 1) - lo) * self.per_quarter <= rarest:
+            n, ids = self.matches(f"{query} & ({' | '.join(window_words(lo, hi))})", ok, params, need - len(out))
+            matched += n
+            out.extend(ids)
+            if len(out) >= need:
+                return out
+            span = self.now + 1 - lo  # quarters looked at (those ahead of now hold next to nothing)
+            if max(matched, 0.5) / span * max(0, lo - self.oldest) <= SEARCH_ALL_AT_ONCE:
+                hi = lo
+                break
+            # Wide enough for the rest of the page twice over at the density kept so far, and at
+            # least four times what has been looked at.
+            step = max(4 * span, int(2 * (need - len(out)) * span / max(len(out), 0.5)))
+            hi, lo = lo, max(lo - step, self.oldest)
+        if hi == self.far:  # not one window: everything at once
+            _n, ids = self.matches(query, ok, params, need)
+            return ids
+        _n, ids = self.matches(query, ok, params, need - len(out),
+                               where=" AND (published_at < %s OR published_at >= %s OR published_at IS NULL)",
+                               where_params=[quarter_start(hi), quarter_start(self.far)])
+        return out + ids
+
+
+def _other_provinces(province: str) -> list[str]:
+    return ["p" + code[:2] for code in Division.objects.filter(level=1).exclude(code__startswith=province)
+            .values_list("code", flat=True)]
+
+
+def _search_ids(words: list[str], floor: int | None, origin: Division | None, wanted: int) -> list[int]:
+    """The first `wanted` ids in the search's order (PostgreSQL)."""
+    with _gin_plans() as cursor:
+        return _Search(cursor, words, floor, origin).ids(wanted)
+
+
+@contextmanager
+def _gin_plans():
+    """A cursor whose statements are planned for the indexes: no sequential scan (a wide match
+    misjudged would read the whole table) and no JIT compilation (tens of milliseconds for a query
+    the planner wrongly thinks big). SET LOCAL in a transaction of its own, or put back on leaving
+    one it is nested in."""
+    nested = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('jit'), "
+                       "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
+        before = cursor.fetchone()[:2]
+        yield cursor
+        if nested:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", list(before))
+
+
+def _page_rows(ids: list[int]) -> dict[int, JobPosting]:
+    """The page's postings by id in one statement: LIST_FIELDS, the related names as index lookups
+    (the ORM's joins would hash the whole occupation table for 20 rows), other fields deferred."""
+    if not ids:
+        return {}
+    from gonghui.orgs.models import Employer
+
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_PAGE, [ids])
+        rows = cursor.fetchall()
+    db, width = connection.alias, len(SEARCH_PAGE_COLUMNS)
+    json_at = [i for i, c in enumerate(SEARCH_PAGE_COLUMNS) if c in ("skills", "benefits")]
+    out = {}
+    for row in rows:
+        values = list(row[:width])
+        for i in json_at:
+            if isinstance(values[i], str | bytes):
+                values[i] = json.loads(values[i])
+        posting = JobPosting.from_db(db, SEARCH_PAGE_COLUMNS, values)
+        employer_name, occupation_name, division_name = row[width:]
+        cache = posting._state.fields_cache
+        cache["employer"] = Employer.from_db(db, ("id", "name"), (posting.employer_id, employer_name))
+        cache["occupation"] = Occupation.from_db(db, ("code", "name"), (posting.occupation_id, occupation_name))
+        cache["division"] = Division.from_db(db, ("code", "name"), (posting.division_id, division_name))
+        out[posting.pk] = posting
+    return out
+
+
+def _search_portable(words: list[str], floor: int | None, origin: Division | None, wanted: int) -> list[JobPosting]:
+    """The same search without PostgreSQL (the SQLite demo): the words with LIKE, closeness as a CASE."""
+    qs = live_postings()
+    if floor is not None:
+        qs = qs.filter(salary_max__gte=floor)
+    for w in words:
+        qs = qs.filter(Q(search_head__contains=w) | Q(search_text__contains=w))
+    qs = qs.select_related("employer", "occupation", "division").only(*LIST_FIELDS)
+    newest = (F("published_at").desc(nulls_last=True), "-id")
+    if origin is None:
+        return list(qs.order_by(*newest)[:wanted])
+    code = origin.code
+    closeness = Case(When(division_id=code, then=Value(0)), When(county_code=code[:6], then=Value(1)),
+                     When(city_code=code[:4], then=Value(2)), When(division__code__startswith=code[:2], then=Value(3)),
+                     default=Value(4), output_field=IntegerField())
+    return list(qs.annotate(closeness=closeness).order_by("closeness", *newest)[:wanted])
 
 
 # --- Recommendations ------------------------------------------------------------------------------
