@@ -13,7 +13,7 @@ import json
 import time
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -182,10 +182,12 @@ def job_search(*, q: str = "", occupation: str = "", division: str = "", salary_
     limit = max(1, min(int(limit), 50))
     offset = max(0, int(offset))
     words = [w.replace("'", "") for w in terms + facets]
-    if connection.vendor != "postgresql":
+    # A read like any other: a replica when the router has one (chosen before any transaction of ours).
+    conn = connections[router.db_for_read(JobPosting)]
+    if conn.vendor != "postgresql":
         return _search_portable(words, floor, origin, offset + limit)[offset:]
-    ids = _search_ids(words, floor, origin, offset + limit)[offset:]
-    rows = _page_rows(ids)
+    ids = _search_ids(conn, words, floor, origin, offset + limit)[offset:]
+    rows = _page_rows(conn, ids)
     return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -408,20 +410,20 @@ def _other_provinces(province: str) -> list[str]:
             .values_list("code", flat=True)]
 
 
-def _search_ids(words: list[str], floor: int | None, origin: Division | None, wanted: int) -> list[int]:
+def _search_ids(conn, words: list[str], floor: int | None, origin: Division | None, wanted: int) -> list[int]:
     """The first `wanted` ids in the search's order (PostgreSQL)."""
-    with _gin_plans() as cursor:
+    with _gin_plans(conn) as cursor:
         return _Search(cursor, words, floor, origin).ids(wanted)
 
 
 @contextmanager
-def _gin_plans():
+def _gin_plans(conn):
     """A cursor whose statements are planned for the indexes: no sequential scan (a wide match
     misjudged would read the whole table) and no JIT compilation (tens of milliseconds for a query
     the planner wrongly thinks big). SET LOCAL in a transaction of its own, or put back on leaving
     one it is nested in."""
-    nested = connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
+    nested = conn.in_atomic_block
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('jit'), "
                        "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
         before = cursor.fetchone()[:2]
@@ -430,17 +432,17 @@ def _gin_plans():
             cursor.execute("SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)", list(before))
 
 
-def _page_rows(ids: list[int]) -> dict[int, JobPosting]:
+def _page_rows(conn, ids: list[int]) -> dict[int, JobPosting]:
     """The page's postings by id in one statement: LIST_FIELDS, the related names as index lookups
     (the ORM's joins would hash the whole occupation table for 20 rows), other fields deferred."""
     if not ids:
         return {}
     from gonghui.orgs.models import Employer
 
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(SEARCH_PAGE, [ids])
         rows = cursor.fetchall()
-    db, width = connection.alias, len(SEARCH_PAGE_COLUMNS)
+    db, width = conn.alias, len(SEARCH_PAGE_COLUMNS)
     json_at = [i for i, c in enumerate(SEARCH_PAGE_COLUMNS) if c in ("skills", "benefits")]
     out = {}
     for row in rows:

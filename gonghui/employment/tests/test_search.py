@@ -283,3 +283,18 @@ def test_the_api_pages_through_the_same_order(world, places):
         assert all(item["employer"]["name"] and item["place"]["name"] for item in page["items"])
         offset = page["next_offset"]
     assert got == want
+
+
+def test_search_reads_where_the_router_sends_reads(world, monkeypatch):
+    """The search's raw statements go to the router's read database (a replica when configured), like
+    the ORM's reads, not to the primary by default."""
+    asked = []
+    real = selectors.router.db_for_read
+
+    def db_for_read(model, **hints):
+        asked.append(model)
+        return real(model, **hints)
+
+    monkeypatch.setattr(selectors.router, "db_for_read", db_for_read)
+    assert [p.pk for p in selectors.job_search(q="快递", limit=5)] == reference(q="快递")[:5]
+    assert JobPosting in asked
